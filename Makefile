@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make site` and `make test`. Each installs what it
+# needs by itself into .venv (and Chromium for the browser tests, when run as root).
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+
+.PHONY: site serve test validate bench chromium clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+site: $(STAMP)                   ## build the site from incidents/ into site/
+	$(BIN)/mkdocs build --strict
+
+serve: $(STAMP)                  ## live preview on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve
+
+validate: $(STAMP)
+	$(BIN)/pmkb validate
+
+test: $(STAMP) chromium          ## the whole test suite, browser tests included
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python tools/benchmark.py
+
+# Browser tests use Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed: browser tests will be skipped (install Debian's 'chromium' to run them)"; fi; \
+	fi
+
+clean:
+	rm -rf site .pytest_cache

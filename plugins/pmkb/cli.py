@@ -1,0 +1,98 @@
+"""The `pmkb` command line (SPEC section 8).
+
+Settings come from the `postmortems` entry of mkdocs.yml, like the site's. Exit codes of
+`validate`: 0 valid, 1 errors (or warnings with --strict), 2 could not run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .diagnostics import FORMATTERS, Diagnostic
+from .kb import KnowledgeBaseError, Loader
+from .newincident import NewIncidentError, create_incident
+from .settings import Settings, SettingsError, load_settings
+
+
+class _Exit2Group(click.Group):
+    """Usage errors exit 2 (click's default too); unexpected failures also exit 2, briefly."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a tool's own bug still gets a message, not a traceback
+            click.echo(f"pmkb: internal error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(2)
+
+
+config_option = click.option("-f", "--config-file", type=click.Path(dir_okay=False, path_type=Path),
+                             default=None, help="The knowledge base's mkdocs.yml (default: ./mkdocs.yml).")
+
+
+def _settings(config_file: Path | None) -> Settings:
+    path = config_file or Path("mkdocs.yml")
+    try:
+        return load_settings(path)
+    except SettingsError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=_Exit2Group)
+@click.version_option(package_name="pmkb")
+def main() -> None:
+    """Postmortem knowledge base: validate, create and relate incident postmortems."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True,
+              help="text: path:line:column lines; github: Actions annotations; json: a list of objects.")
+@config_option
+def validate(paths: tuple[Path, ...], strict: bool, fmt: str, config_file: Path | None) -> None:
+    """Validate the knowledge base, or only the given incident files against it."""
+    settings = _settings(config_file)
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
+        sys.exit(2)
+    try:
+        kb = Loader().load(settings, only=list(paths) if paths else None)
+        diags: list[Diagnostic] = kb.diagnostics
+        count = len(kb.incidents)
+    except KnowledgeBaseError as exc:
+        diags, count = exc.diagnostics, 0
+    click.echo(FORMATTERS[fmt](diags), nl=False)
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    if fmt == "text":
+        click.echo(f"{count} incident(s) valid; {errors} error(s), {warnings} warning(s)", err=True)
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+@main.command()
+@click.argument("title")
+@click.option("--severity", "-s", default=None, help="A severity id of the taxonomy (default: the least severe).")
+@click.option("--id", "incident_id", default=None, help="The id (default: the next free INC-<year>-<NNN>).")
+@click.option("--template", "-t", default=None,
+              help="A template name from incidents/_templates/ (e.g. ml, platform); default: the first there, or the built-in one.")
+@config_option
+def new(title: str, severity: str | None, incident_id: str | None, template: str | None, config_file: Path | None) -> None:
+    """Write a new incident from a template and print its path."""
+    settings = _settings(config_file)
+    try:
+        path = create_incident(settings, title, severity=severity, incident_id=incident_id, template=template)
+    except (NewIncidentError, KnowledgeBaseError) as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    click.echo(settings.shown(path))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,57 @@
+"""Reading one incident file: bytes -> text -> front matter and body."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 1024 * 1024  # SPEC: an incident file larger than 1 MiB is an error
+
+_CLOSE = re.compile(r"^---[ \t]*$", re.M)
+
+
+class ReadProblem(Exception):
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    front: str        # the YAML text, LF line endings
+    body: str         # the Markdown after the closing ---
+    body_line: int    # 1-based line of the file where the body starts
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM; LF or CRLF. Bad bytes are a ReadProblem with their place."""
+    if len(data) > MAX_BYTES:
+        raise ReadProblem(f"the file is {len(data):,} bytes; an incident file may be at most 1 MiB "
+                          "(move logs and dumps into a linked asset)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ReadProblem(f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", line, column) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def split(text: str) -> Split:
+    first_end = text.find("\n")
+    first = text if first_end < 0 else text[:first_end]
+    if first.rstrip(" \t") != "---":
+        raise ReadProblem("the file must start with a line '---' followed by the YAML front matter "
+                          "(copy the layout of `pmkb new`)")
+    if first_end < 0:
+        raise ReadProblem("the front matter is not closed: add a line '---' after it")
+    match = _CLOSE.search(text, first_end + 1)
+    if match is None:
+        raise ReadProblem("the front matter is not closed: add a line '---' after it")
+    front = text[first_end + 1: match.start()]
+    body_start = match.end() + 1
+    body_line = text.count("\n", 0, match.end()) + 2
+    return Split(front, text[body_start:], body_line)

@@ -1,0 +1,234 @@
+"""The knowledge base: every incident file read, checked across files, and ordered.
+
+Loading is the one place that touches the file system. Results are cached by file
+content, so a `mkdocs serve` rebuild after editing one incident re-checks only that file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .diagnostics import Diagnostic, sort_key
+from .frontmatter import MAX_BYTES
+from .model import Incident
+from .schema import load_checker
+from .settings import Settings
+from .suggest import did_you_mean
+from .taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from .validate import FileResult, Rules, check_file, digest
+
+PARALLEL_THRESHOLD = 400  # below this, starting workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class Asset:
+    path: str          # relative to incidents_dir, POSIX
+    abs_path: Path
+
+
+@dataclass
+class KnowledgeBase:
+    settings: Settings
+    taxonomy: Taxonomy
+    incidents: list[Incident]                 # valid incidents, ordered by (started, id)
+    assets: list[Asset]
+    diagnostics: list[Diagnostic]             # every problem of every file, sorted
+    by_id: dict[str, Incident] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {i.id: i for i in self.incidents}
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+
+def is_excluded(rel_parts: Iterable[str]) -> bool:
+    """Templates and drafts: any path part starting with '_' or '.' stays out of the site."""
+    return any(p.startswith(("_", ".")) for p in rel_parts)
+
+
+def discover(incidents_dir: Path) -> tuple[list[Path], list[Path]]:
+    """(incident files, asset files), sorted, below incidents_dir."""
+    md, other = [], []
+    for dirpath, dirnames, filenames in os.walk(incidents_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
+        for name in sorted(filenames):
+            if name.startswith(("_", ".")):
+                continue
+            (md if name.endswith(".md") else other).append(Path(dirpath) / name)
+    return md, other
+
+
+class Loader:
+    """Loads knowledge bases, keeping per-file results between loads (for `mkdocs serve`)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._cache: dict[str, tuple[tuple[int, int], str, FileResult]] = {}
+        self._rules_key: tuple | None = None
+        self.checked_last = 0   # how many files the last load actually read and checked
+
+    def rules(self, settings: Settings) -> Rules:
+        try:
+            taxonomy = load_taxonomy(settings.taxonomy, settings.shown(settings.taxonomy))
+        except TaxonomyError as exc:
+            raise KnowledgeBaseError(exc.diagnostics) from None
+        return Rules(taxonomy, load_checker(), settings.tz)
+
+    def load(self, settings: Settings, only: list[Path] | None = None) -> KnowledgeBase:
+        """Read and check every incident file. `only` limits which files get diagnostics
+        (`pmkb validate FILE`), while the whole knowledge base is still read for the
+        checks across files."""
+        if not settings.incidents_dir.is_dir():
+            raise KnowledgeBaseError([Diagnostic(settings.shown(settings.incidents_dir), 1, 1, "error",
+                                                 "the incidents folder does not exist; create it or fix 'incidents_dir' in mkdocs.yml")])
+        rules = self.rules(settings)
+        rules_key = (settings.taxonomy.read_bytes(), settings.timezone)
+        if rules_key != self._rules_key:
+            self._cache.clear()
+            self._rules_key = rules_key
+        md_files, other = discover(settings.incidents_dir)
+        extra = [p for p in (only or []) if p.resolve() not in {m.resolve() for m in md_files}]
+        results = self._check_all(settings, rules, md_files + extra)
+        assets, asset_diags = _assets(settings, other)
+        diags = _cross_file(results) + asset_diags
+        for r in results:
+            diags.extend(r.diagnostics)
+        if only is not None:
+            wanted = {settings.shown(p) for p in only}
+            diags = [d for d in diags if d.path in wanted]
+        diags.sort(key=sort_key)
+        bad = {d.path for d in diags if d.is_error}
+        incidents = sorted((r.incident for r in results if r.incident is not None and r.shown not in bad),
+                           key=lambda i: i.order_key)
+        return KnowledgeBase(settings, rules.taxonomy, incidents, assets, diags)
+
+    def _check_all(self, settings: Settings, rules: Rules, files: list[Path]) -> list[FileResult]:
+        results: dict[str, FileResult] = {}
+        todo: list[tuple[str, str, str, tuple[int, int]]] = []
+        for path in files:
+            abs_path = str(path)
+            rel = _rel(settings, path)
+            shown = settings.shown(path)
+            try:
+                st = path.stat()
+                stamp = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                stamp = (0, 0)
+            cached = self._cache.get(abs_path)
+            if cached and cached[0] == stamp:
+                results[abs_path] = cached[2]
+            else:
+                todo.append((abs_path, rel, shown, stamp))
+        self.checked_last = len(todo)
+        global _WORKER_RULES
+        if len(todo) >= PARALLEL_THRESHOLD and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _WORKER_RULES = rules  # inherited by the forked workers: no pickling of the rules
+            ctx = multiprocessing.get_context("fork")
+            chunk = max(1, len(todo) // (self.workers * 8))
+            with ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
+                fresh = list(pool.map(_worker, [t[:3] for t in todo], chunksize=chunk))
+            _WORKER_RULES = None
+        else:
+            fresh = [_read_and_check(a, r, s, rules) for a, r, s, _ in todo]
+        for (abs_path, _, _, stamp), (dig, result) in zip(todo, fresh):
+            cached = self._cache.get(abs_path)
+            if cached and cached[1] == dig:   # touched but not changed
+                result = cached[2]
+            self._cache[abs_path] = (stamp, dig, result)
+            results[abs_path] = result
+        for gone in set(self._cache) - set(results):
+            del self._cache[gone]
+        return [results[str(p)] for p in files]
+
+
+_WORKER_RULES: Rules | None = None
+
+
+def _worker(job: tuple[str, str, str]) -> tuple[str, FileResult]:
+    assert _WORKER_RULES is not None
+    return _read_and_check(*job, _WORKER_RULES)
+
+
+def _read_and_check(abs_path: str, rel: str, shown: str, rules: Rules) -> tuple[str, FileResult]:
+    from .diagnostics import Diagnostic as D
+    try:
+        size = os.path.getsize(abs_path)
+        if size > MAX_BYTES:
+            return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
+        with open(abs_path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"cannot read the file: {exc.strerror or exc}")])
+    try:
+        return digest(data), check_file(data, rel, shown, rules)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must still name the file, never hide it
+        return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"internal error while checking this file ({type(exc).__name__}: {exc}); please report it")])
+
+
+def _rel(settings: Settings, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(settings.incidents_dir).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _assets(settings: Settings, files: list[Path]) -> tuple[list[Asset], list[Diagnostic]]:
+    assets, diags = [], []
+    root = settings.incidents_dir
+    for path in files:
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            # A link pointing out of the knowledge base would publish whatever it points at.
+            diags.append(Diagnostic(settings.shown(path), 1, 1, "error",
+                                    "this file is a link to a place outside the incidents folder; copy the file in instead"))
+            continue
+        assets.append(Asset(path.relative_to(root).as_posix(), real))
+    return assets, diags
+
+
+def _cross_file(results: list[FileResult]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    first: dict[str, FileResult] = {}
+    ids = set()
+    for r in results:
+        if r.id is None:
+            continue
+        ids.add(r.id)
+        other = first.get(r.id)
+        if other is None:
+            first[r.id] = r
+            continue
+        diags.append(Diagnostic(r.shown, r.id_line, 1, "error",
+                                f"id '{r.id}' is already used by {other.shown} (line {other.id_line}); ids must be unique, "
+                                "pick the next free one (pmkb new does)"))
+        diags.append(Diagnostic(other.shown, other.id_line, 1, "error",
+                                f"id '{r.id}' is also used by {r.shown} (line {r.id_line}); ids must be unique"))
+    for r in results:
+        for rid, line, col in r.related:
+            if rid not in ids:
+                diags.append(Diagnostic(r.shown, line, col, "error",
+                                        f"related: no incident has the id '{rid}'{did_you_mean(rid, ids)}"))
+    return diags
+
+
+class KnowledgeBaseError(Exception):
+    """The knowledge base cannot be read at all (no taxonomy, no incidents folder)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(d.text() for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def load(settings: Settings, workers: int | None = None) -> KnowledgeBase:
+    return Loader(workers).load(settings)

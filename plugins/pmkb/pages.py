@@ -1,0 +1,34 @@
+"""What the core hands to the site generator: pages (Markdown) and static files (bytes).
+
+Renderers are functions of the knowledge base returning these; the MkDocs adapter turns
+them into `File.generated(...)`. Nothing here knows about MkDocs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Page:
+    src_uri: str        # e.g. "trends/index.md"; the site address follows MkDocs' rules
+    title: str
+    markdown: str       # Markdown with HTML blocks; every front-matter value in it is escaped
+    url: str | None = None           # a site address other than MkDocs' default (incident pages)
+    edit_path: str | None = None     # repository path of the real source file, for "edit this page"
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    dest_uri: str       # e.g. "trends/charts/mttr.svg", "incidents.json"
+    content: bytes
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What renderers need besides the knowledge base."""
+    today: date                      # for overdue action items (SOURCE_DATE_EPOCH aware)
+    site_name: str = "Postmortem knowledge base"
+    site_url: str = ""               # absolute base address, when known (feed links)
+    extra: dict = field(default_factory=dict)

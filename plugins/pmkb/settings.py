@@ -1,0 +1,109 @@
+"""The knowledge base's settings, read from the plugin's entry in mkdocs.yml.
+
+The command line and the site read the same entry, so they never disagree. This module
+reads mkdocs.yml as plain YAML (no MkDocs import): the MkDocs adapter declares the same
+options, with the same defaults, from DEFAULTS below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .timestamps import TimeProblem, zone
+
+PLUGIN_NAME = "postmortems"
+
+DEFAULTS: dict[str, Any] = {
+    "incidents_dir": "incidents",
+    "taxonomy": "schema/taxonomy.yml",
+    "timezone": "UTC",
+    "recurrence_window_days": 365,
+    "related_limit": 5,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path                    # the folder of mkdocs.yml: relative settings start here
+    incidents_dir: Path
+    taxonomy: Path
+    timezone: str = "UTC"
+    recurrence_window_days: int = 365
+    related_limit: int = 5
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone(self.timezone)
+
+    def shown(self, path: Path) -> str:
+        """A path as diagnostics show it: relative to the knowledge base root when inside it."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    @classmethod
+    def from_options(cls, root: Path, options: dict[str, Any]) -> "Settings":
+        opts = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+        for key in ("recurrence_window_days", "related_limit"):
+            if not isinstance(opts[key], int) or isinstance(opts[key], bool) or opts[key] < 0:
+                raise SettingsError(f"plugin setting '{key}' must be a whole number >= 0, got {opts[key]!r}")
+        try:
+            zone(str(opts["timezone"]))
+        except TimeProblem as exc:
+            raise SettingsError(f"plugin setting 'timezone': {exc}") from None
+        root = root.resolve()
+        return cls(root=root, incidents_dir=(root / str(opts["incidents_dir"])).resolve(),
+                   taxonomy=(root / str(opts["taxonomy"])).resolve(), timezone=str(opts["timezone"]),
+                   recurrence_window_days=opts["recurrence_window_days"], related_limit=opts["related_limit"])
+
+
+class SettingsError(Exception):
+    pass
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """mkdocs.yml may hold !ENV and !!python/name tags; their values do not matter here."""
+
+
+def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_LenientLoader.add_multi_constructor("!", _any_tag)
+_LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _any_tag)
+
+
+def plugin_options(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The options of the `postmortems` entry of a parsed mkdocs.yml, or None if absent."""
+    plugins = config.get("plugins") or []
+    entries = plugins.items() if isinstance(plugins, dict) else (
+        (next(iter(p.items())) if isinstance(p, dict) and p else (p, {})) for p in plugins)
+    for name, opts in entries:
+        if name == PLUGIN_NAME:
+            return dict(opts or {})
+    return None
+
+
+def load_settings(config_file: Path) -> Settings:
+    try:
+        config = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_LenientLoader) or {}
+    except OSError as exc:
+        raise SettingsError(f"cannot read {config_file}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{config_file} is not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise SettingsError(f"{config_file} must be a YAML mapping")
+    options = plugin_options(config)
+    if options is None:
+        raise SettingsError(f"{config_file} does not enable the '{PLUGIN_NAME}' plugin; add it under 'plugins:'")
+    return Settings.from_options(config_file.parent, options)

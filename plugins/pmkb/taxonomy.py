@@ -1,0 +1,133 @@
+"""The taxonomy file: severities, detection sources, dimensions, layers and categories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic
+from .yamlsafe import YamlProblem, locate, parse
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str           # full id, layer/name
+    layer: str
+    name: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    id: str
+    title: str
+    description: str
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    severities: tuple[Term, ...]
+    detection_sources: tuple[Term, ...]
+    dimensions: tuple[Term, ...]
+    layers: tuple[Layer, ...]
+    categories: dict[str, Category] = field(init=False)
+    severity_rank: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "categories", {c.id: c for layer in self.layers for c in layer.categories})
+        object.__setattr__(self, "severity_rank", {s.id: i for i, s in enumerate(self.severities)})
+
+    def term(self, kind: str, term_id: str | None) -> Term | None:
+        return next((t for t in getattr(self, kind) if t.id == term_id), None)
+
+    def layer(self, layer_id: str) -> Layer | None:
+        return next((layer for layer in self.layers if layer.id == layer_id), None)
+
+
+class TaxonomyError(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(d.text() for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
+    """Read and check the taxonomy file; raise TaxonomyError listing every problem."""
+    shown = shown or str(path)
+    diags: list[Diagnostic] = []
+
+    def problem(message: str, where: tuple = ()) -> None:
+        pos = locate(parsed.root, where) if where else None
+        line, col = (pos[0] + 1, pos[1] + 1) if pos else (1, 1)
+        diags.append(Diagnostic(shown, line, col, "error", message))
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaxonomyError([Diagnostic(shown, 1, 1, "error", f"cannot read the taxonomy file: {exc}")]) from None
+    try:
+        parsed = parse(text)
+    except YamlProblem as exc:
+        raise TaxonomyError([Diagnostic(shown, exc.line, exc.column, "error", exc.message)]) from None
+    for p in parsed.problems:
+        diags.append(Diagnostic(shown, p.line, p.column, "error", p.message))
+    data = parsed.value
+    if not isinstance(data, dict):
+        raise TaxonomyError(diags + [Diagnostic(shown, 1, 1, "error", "the taxonomy must be a mapping with severities, detection_sources, dimensions and layers")])
+
+    def terms(key: str) -> tuple[Term, ...]:
+        items = data.get(key)
+        if not isinstance(items, list) or not items:
+            problem(f"'{key}' must be a non-empty list of {{id, title, description}}", (key,))
+            return ()
+        out, seen = [], set()
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+                problem(f"{key}[{i}] needs an 'id' (text)", (key, i))
+                continue
+            if item["id"] in seen:
+                problem(f"{key}: id '{item['id']}' is listed twice", (key, i))
+            seen.add(item["id"])
+            out.append(Term(item["id"], str(item.get("title") or item["id"]), str(item.get("description") or "")))
+        return tuple(out)
+
+    severities = terms("severities")
+    sources = terms("detection_sources")
+    dims = terms("dimensions")
+    layers = []
+    raw_layers = data.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        problem("'layers' must be a non-empty list of layers, each with categories", ("layers",))
+        raw_layers = []
+    seen_layers: set[str] = set()
+    for i, raw in enumerate(raw_layers):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or "/" in raw.get("id", "/"):
+            problem(f"layers[{i}] needs an 'id' (text without '/')", ("layers", i))
+            continue
+        lid = raw["id"]
+        if lid in seen_layers:
+            problem(f"layer '{lid}' is listed twice", ("layers", i))
+        seen_layers.add(lid)
+        cats, seen_cats = [], set()
+        for j, c in enumerate(raw.get("categories") or []):
+            if not isinstance(c, dict) or not isinstance(c.get("id"), str) or "/" in c.get("id", "/"):
+                problem(f"layers[{i}].categories[{j}] needs an 'id' (text without '/')", ("layers", i, "categories", j))
+                continue
+            if c["id"] in seen_cats:
+                problem(f"category '{lid}/{c['id']}' is listed twice", ("layers", i, "categories", j))
+            seen_cats.add(c["id"])
+            cats.append(Category(f"{lid}/{c['id']}", lid, c["id"], str(c.get("title") or c["id"]), str(c.get("description") or "")))
+        if not cats:
+            problem(f"layer '{lid}' has no categories", ("layers", i))
+        layers.append(Layer(lid, str(raw.get("title") or lid), str(raw.get("description") or ""), tuple(cats)))
+    if diags:
+        raise TaxonomyError(diags)
+    return Taxonomy(severities, sources, dims, tuple(layers))

@@ -1,0 +1,238 @@
+"""Parse YAML front matter into plain values while keeping where each value stood.
+
+PyYAML's loaders drop positions, keep the last of two equal keys silently, and expand
+aliases (the "billion laughs" bomb). We let libyaml compose the node tree (the C parser
+when present), then build plain values ourselves: duplicate keys, anchors and tags are
+diagnosed, and the node tree is kept so a diagnostic can be located later, lazily, only
+for the values that have problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from yaml.resolver import Resolver
+
+try:  # libyaml's parser and composer are several times faster; the pure ones give the same nodes.
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+_T = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (_T + n for n in ("str", "int", "float", "bool", "null", "timestamp"))
+_constructor = SafeConstructor()
+_SEQ, _MAP = _T + "seq", _T + "map"
+_IMPLICIT = Resolver.yaml_implicit_resolvers  # first character -> [(tag, regexp)], YAML 1.1 rules
+
+
+class _Loader(_Parser, Resolver):
+    """Composes nodes with the safe loader's tag rules, minus path resolvers.
+
+    PyYAML's Resolver spends half of the composing time on path-resolver bookkeeping that
+    safe loading never uses; this resolver applies the same implicit rules without it.
+    """
+
+    def descend_resolver(self, current_node: object, current_index: object) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1] if value else "", ()):  # type: ignore[index]
+                    if regexp.match(value):
+                        return tag
+            return STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+# libyaml's composer recurses in C and crashes the interpreter past ~25,000 levels of
+# nesting; Python's own recursion limit stops our walk far earlier. Text shorter than
+# this cannot nest that deep, so only long front matter pays for the depth estimate.
+_DEPTH_LIMIT = 10_000
+
+PathPart = Union[str, int]
+Path = tuple[PathPart, ...]
+
+
+class YamlProblem(Exception):
+    """A problem that stops the front matter from being read at all."""
+
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+@dataclass(slots=True)
+class Parsed:
+    value: Any
+    root: Node | None
+    problems: list[YamlProblem]  # problems found while building values (duplicate keys, tags)
+
+
+def _depth_bound(text: str) -> int:
+    """A cheap upper bound on how deep the YAML can nest."""
+    flow = text.count("[") + text.count("{")
+    block = 0
+    for line in text.split("\n"):
+        if len(line) > block:  # a line cannot add more levels than it has characters
+            stripped = line.lstrip(" ")
+            est = len(line) - len(stripped) + line.count("-") + line.count(":") + line.count("?") + 1
+            block = max(block, est)
+    return flow + block
+
+
+def parse(text: str) -> Parsed:
+    """Parse one YAML document. Raises YamlProblem when it cannot be read at all."""
+    if len(text) > _DEPTH_LIMIT and _depth_bound(text) > _DEPTH_LIMIT:
+        raise YamlProblem(f"the front matter nests more than {_DEPTH_LIMIT} levels deep; flatten it", 1, 1)
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if "found undefined alias" in message or "found duplicate anchor" in message:
+            message += "; anchors and aliases are not allowed, write the value out"
+        raise YamlProblem(f"invalid YAML: {message}", mark.line + 1 if mark else 1, mark.column + 1 if mark else 1) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
+        raise YamlProblem(f"invalid YAML: {exc}".replace("\n", " "), (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        return Parsed(None, None, [])
+    builder = _Builder(careful="&" in text)
+    try:
+        value = builder.build(root)
+    except RecursionError:
+        raise YamlProblem("the front matter nests too deeply; flatten it", 1, 1) from None
+    return Parsed(value, root, builder.problems)
+
+
+class _Builder:
+    """Turns composed nodes into dicts, lists, strings, numbers, booleans and None."""
+
+    __slots__ = ("careful", "seen", "problems")
+
+    def __init__(self, careful: bool):
+        # Without an '&' in the text there is no anchor, so no node can be shared and the
+        # alias bookkeeping is skipped: the common case stays fast.
+        self.careful = careful
+        self.seen: set[int] = set()
+        self.problems: list[YamlProblem] = []
+
+    def _problem(self, node: Node, message: str) -> None:
+        self.problems.append(YamlProblem(message, node.start_mark.line + 1, node.start_mark.column + 1))
+
+    def build(self, node: Node) -> Any:
+        if self.careful:
+            if id(node) in self.seen:
+                self._problem(node, "YAML anchors and aliases are not allowed (this value is anchored here and "
+                                    "reused elsewhere); write the value out in full")
+                return None
+            self.seen.add(id(node))
+        tag = node.tag
+        if isinstance(node, ScalarNode):
+            if tag == STR or tag == TIMESTAMP:
+                # Timestamps stay text: we read them ourselves, in the knowledge base's time
+                # zone, the same way whether YAML recognised them or they were quoted.
+                return node.value
+            if tag == INT:
+                return _constructor.construct_yaml_int(node)
+            if tag == NULL:
+                return None
+            if tag == BOOL:
+                return _constructor.construct_yaml_bool(node)
+            if tag == FLOAT:
+                return _constructor.construct_yaml_float(node)
+            self._problem(node, f"YAML tag {tag!r} is not supported; write plain text, numbers, lists and mappings")
+            return node.value
+        if isinstance(node, SequenceNode):
+            if tag != _SEQ:
+                self._problem(node, f"YAML tag {tag!r} is not supported")
+            build = self.build
+            return [build(item) for item in node.value]
+        if isinstance(node, MappingNode):
+            if tag != _MAP:
+                self._problem(node, f"YAML tag {tag!r} is not supported")
+            result: dict[str, Any] = {}
+            lines: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    self._problem(key_node, "a key must be plain text, not a list or mapping")
+                    continue
+                if key_node.tag == _T + "merge":
+                    self._problem(key_node, "YAML merge keys ('<<') are not allowed; write the keys out")
+                    continue
+                key = key_node.value
+                line = key_node.start_mark.line + 1
+                if key in result:
+                    self._problem(key_node, f"key '{key}' is given twice, on lines {lines[key]} and {line}; "
+                                            "YAML would silently keep only the last one, remove one of them")
+                lines[key] = line
+                result[key] = self.build(value_node)
+            return result
+        return None  # pragma: no cover - libyaml produces only the three node kinds
+
+
+# -- locating values -----------------------------------------------------------------------
+
+def locate(root: Node | None, path: Path, key: bool = False) -> tuple[int, int] | None:
+    """(line, column), 0-based within the YAML text, of the value at `path`.
+
+    With key=True, the key's position for a mapping entry. When the path runs past what
+    exists (a missing key), the position of the deepest existing container.
+    """
+    node = root
+    if node is None:
+        return None
+    found_key: Node | None = None
+    for part in path:
+        found_key = None
+        if isinstance(node, MappingNode) and isinstance(part, str):
+            nxt = None
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and k.value == part:
+                    found_key, nxt = k, v  # the last one wins, as in the built value
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    else:
+        if key and found_key is not None:
+            return found_key.start_mark.line, found_key.start_mark.column
+        return node.start_mark.line, node.start_mark.column
+    return node.start_mark.line, node.start_mark.column
+
+
+def raw_scalar(root: Node | None, path: Path) -> str | None:
+    """The scalar exactly as written (e.g. '3.10' where YAML read the number 3.1)."""
+    node = root
+    for part in path:
+        if isinstance(node, MappingNode):
+            node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None)
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node.value if isinstance(node, ScalarNode) else None
