@@ -6,15 +6,18 @@ Settings come from the `postmortems` entry of mkdocs.yml, like the site's. Exit 
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from .diagnostics import FORMATTERS, Diagnostic
+from .frontmatter import ReadProblem
 from .kb import KnowledgeBaseError, Loader
 from .newincident import NewIncidentError, create_incident
 from .settings import Settings, SettingsError, load_settings
+from .similar import read_incident_like, similar as find_similar
 
 
 class _Exit2Group(click.Group):
@@ -92,6 +95,56 @@ def new(title: str, severity: str | None, incident_id: str | None, template: str
         click.echo(f"pmkb: {exc}", err=True)
         sys.exit(2)
     click.echo(settings.shown(path))
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one incident per line; json: a list of objects.")
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
+              help="At most this many incidents (0: all).")
+@config_option
+def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
+    """List past incidents sharing root-cause categories, models or services with PATH.
+
+    PATH may be a draft that does not validate yet, inside the knowledge base or not.
+    """
+    settings = _settings(config_file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        click.echo(f"pmkb: cannot read {path}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    try:
+        draft = read_incident_like(data, path)
+    except ReadProblem as exc:
+        click.echo(f"pmkb: {path}:{exc.line}:{exc.column}: {exc.message}", err=True)
+        sys.exit(2)
+    try:
+        kb = Loader().load(settings)
+    except KnowledgeBaseError as exc:
+        click.echo("".join(f"pmkb: {d.text()}\n" for d in exc.diagnostics), err=True, nl=False)
+        sys.exit(2)
+    for note in draft.notes:
+        click.echo(f"pmkb: note: {path}: {note}", err=True)
+    unknown = [c for c in draft.categories if c not in kb.taxonomy.categories]
+    if unknown:
+        click.echo(f"pmkb: note: not categories of the taxonomy, so they match nothing: {', '.join(unknown)}", err=True)
+    matches = find_similar(kb, draft, limit or None)
+    if fmt == "json":
+        click.echo(json.dumps([m.to_dict() for m in matches], indent=2, ensure_ascii=False))
+        return
+    if not (draft.categories or draft.models or draft.services):
+        click.echo(f"pmkb: {path} names no root-cause categories, models or services yet; add them to find similar incidents",
+                   err=True)
+        return
+    for m in matches:
+        title = " ".join(m.incident.title.split())  # one line per incident, whatever the title holds
+        mark = " (already related)" if m.already_related else ""
+        click.echo(f"{m.incident.id}  {m.score:5.2f}  {title}  [{m.reasons()}]{mark}")
+    if not matches:
+        click.echo(f"pmkb: no incident shares a root-cause category, model or service with {path}", err=True)
+    else:
+        click.echo("pmkb: add the ones that teach the same lesson to 'related:'", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,10 +31,12 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # utf-8-sig counts after the BOM
+        before = data[:start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise ReadProblem(f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", line, column) from None
+        # in characters, as editors count them: the bytes before the bad one on its line are valid UTF-8
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8-sig")) + 1
+        raise ReadProblem(f"the file is not valid UTF-8 (byte 0x{data[start]:02x}); save it as UTF-8", line, column) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

@@ -16,7 +16,8 @@ class Page:
     title: str
     markdown: str       # Markdown with HTML blocks; every front-matter value in it is escaped
     url: str | None = None           # a site address other than MkDocs' default (incident pages)
-    edit_path: str | None = None     # repository path of the real source file, for "edit this page"
+    edit_path: str | None = None     # path of the real source file below incidents_dir, for "edit this page"
+    in_nav: bool = False             # top-level pages (index, trends, actions...) may be in the nav
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,8 @@ class SchemaChecker:
         out: list[tuple[tuple, bool, str]] = []
         for error in self.validator.iter_errors(data):
             out.extend(self._explain(error, raw))
-        return out
+        # jsonschema raises one 'required' error per missing key, each listing all of them
+        return list(dict.fromkeys(out))
 
     def _explain(self, e: jsonschema.ValidationError, raw: Callable[[tuple], str | None]) -> list[tuple[tuple, bool, str]]:
         path = tuple(e.absolute_path)

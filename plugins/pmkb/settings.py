@@ -43,7 +43,8 @@ class Settings:
     def shown(self, path: Path) -> str:
         """A path as diagnostics show it: relative to the knowledge base root when inside it."""
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            # the folder resolved, not the file: a symlink is shown where it is, not where it points
+            return (path.absolute().parent.resolve() / path.name).relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return str(path)
 

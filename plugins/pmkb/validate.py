@@ -86,7 +86,7 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules) -> FileResult:
         rep.add("error", exc.message, line=exc.line, column=exc.column)
         return FileResult(path, shown, None, rep.diags)
     try:
-        parsed = parse(parts.front)
+        parsed = parse(parts.front, first_line=2)
     except YamlProblem as exc:
         rep.add("error", exc.message, line=exc.line + 1, column=exc.column)
         return FileResult(path, shown, None, rep.diags)
@@ -194,6 +194,10 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
             if ev.get("kind") == "diagnosis" and at is not None and at < detected:
                 rep.warning(f"timeline[{i}] is a diagnosis at {ev['at']}, before the incident was detected ({fm['detected']}); "
                             "check the times or the kind", ("timeline", i, "at"))
+
+    if isinstance(fm.get("id"), str) and fm["id"].endswith("\n"):
+        # the schema's '$' (Python re) lets a final line break through; the page address cannot hold one
+        rep.error("id: must not end with a line break", ("id",))
 
     related = fm.get("related")
     if isinstance(related, list) and fm.get("id") in related:

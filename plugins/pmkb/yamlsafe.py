@@ -98,8 +98,11 @@ def _depth_bound(text: str) -> int:
     return flow + block
 
 
-def parse(text: str) -> Parsed:
-    """Parse one YAML document. Raises YamlProblem when it cannot be read at all."""
+def parse(text: str, first_line: int = 1) -> Parsed:
+    """Parse one YAML document. Raises YamlProblem when it cannot be read at all.
+
+    `first_line` is the file's line number of the text's first line: messages that name
+    other lines (a key given twice) name them as the user sees them in the file."""
     if len(text) > _DEPTH_LIMIT and _depth_bound(text) > _DEPTH_LIMIT:
         raise YamlProblem(f"the front matter nests more than {_DEPTH_LIMIT} levels deep; flatten it", 1, 1)
     loader = _Loader(text)
@@ -111,6 +114,13 @@ def parse(text: str) -> Parsed:
         if "found undefined alias" in message or "found duplicate anchor" in message:
             message += "; anchors and aliases are not allowed, write the value out"
         raise YamlProblem(f"invalid YAML: {message}", mark.line + 1 if mark else 1, mark.column + 1 if mark else 1) from None
+    except yaml.reader.ReaderError as exc:
+        # No mark, only an offset: libyaml's counts bytes of the UTF-8 text, PyYAML's characters.
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        before = (text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "ignore")
+                  if isinstance(exc.character, int) else text[: exc.position])
+        raise YamlProblem(f"invalid YAML: the character U+{code:04X} is not allowed here; remove it",
+                          before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         raise YamlProblem(f"invalid YAML: {exc}".replace("\n", " "), (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1) from None
@@ -118,23 +128,47 @@ def parse(text: str) -> Parsed:
         loader.dispose()
     if root is None:
         return Parsed(None, None, [])
-    builder = _Builder(careful="&" in text)
+    careful = "&" in text
+    builder = _Builder(careful, first_line)
     try:
         value = builder.build(root)
     except RecursionError:
         raise YamlProblem("the front matter nests too deeply; flatten it", 1, 1) from None
+    if careful:
+        builder.problems.extend(_anchor_problems(text))
     return Parsed(value, root, builder.problems)
+
+
+def _anchor_problems(text: str) -> list[YamlProblem]:
+    """Every anchor and alias, at its own place: an anchor nobody uses is still an error (SPEC 2)."""
+    scanner = _Loader(text)
+    out = []
+    try:
+        while scanner.check_token():
+            tok = scanner.get_token()
+            if isinstance(tok, yaml.AnchorToken):
+                what = f"YAML anchor '&{tok.value}' is not allowed; remove it and write values out in full"
+            elif isinstance(tok, yaml.AliasToken):
+                what = f"YAML alias '*{tok.value}' is not allowed; write the value out in full instead"
+            else:
+                continue
+            out.append(YamlProblem(what + " (anchors and aliases serve no purpose here and can blow up memory)",
+                                   tok.start_mark.line + 1, tok.start_mark.column + 1))
+    finally:
+        scanner.dispose()
+    return out
 
 
 class _Builder:
     """Turns composed nodes into dicts, lists, strings, numbers, booleans and None."""
 
-    __slots__ = ("careful", "seen", "problems")
+    __slots__ = ("careful", "seen", "problems", "first_line")
 
-    def __init__(self, careful: bool):
+    def __init__(self, careful: bool, first_line: int = 1):
         # Without an '&' in the text there is no anchor, so no node can be shared and the
         # alias bookkeeping is skipped: the common case stays fast.
         self.careful = careful
+        self.first_line = first_line
         self.seen: set[int] = set()
         self.problems: list[YamlProblem] = []
 
@@ -144,9 +178,7 @@ class _Builder:
     def build(self, node: Node) -> Any:
         if self.careful:
             if id(node) in self.seen:
-                self._problem(node, "YAML anchors and aliases are not allowed (this value is anchored here and "
-                                    "reused elsewhere); write the value out in full")
-                return None
+                return None  # an alias: reported where it is written (_anchor_problems); never expanded
             self.seen.add(id(node))
         tag = node.tag
         if isinstance(node, ScalarNode):
@@ -182,7 +214,7 @@ class _Builder:
                     self._problem(key_node, "YAML merge keys ('<<') are not allowed; write the keys out")
                     continue
                 key = key_node.value
-                line = key_node.start_mark.line + 1
+                line = key_node.start_mark.line + self.first_line
                 if key in result:
                     self._problem(key_node, f"key '{key}' is given twice, on lines {lines[key]} and {line}; "
                                             "YAML would silently keep only the last one, remove one of them")

@@ -1,0 +1,111 @@
+"""The graph of incidents and root-cause categories, and related incidents from it.
+
+A bipartite networkx graph: incident nodes ("i", id) and category nodes ("c", id), an edge
+for each root-cause category of an incident. Related incidents share categories; a shared
+category counts more the rarer it is (a category held by half the knowledge base says
+little), so each shared category adds log(1 + N / df) to the score.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+import networkx as nx
+
+from .kb import KnowledgeBase
+
+# Members of categories up to this size are enumerated; above it, only the nearest in time
+# and those sharing another category are scored - exact for the top results, and linear
+# where one category holds thousands of incidents.
+_ENUMERATE_LIMIT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    id: str
+    explicit: bool
+    shared: tuple[str, ...]      # shared categories, rarest first
+    score: float
+
+
+def incident_graph(kb: KnowledgeBase) -> nx.Graph:
+    g = nx.Graph()
+    for cat in kb.taxonomy.categories:
+        g.add_node(("c", cat), kind="category")
+    for inc in kb.incidents:
+        g.add_node(("i", inc.id), kind="incident")
+        g.add_edges_from((("i", inc.id), ("c", c)) for c in inc.categories)
+    return g
+
+
+def category_graph(kb: KnowledgeBase, g: nx.Graph | None = None) -> nx.Graph:
+    """Categories linked by how many incidents have both: the picture that scales."""
+    g = g if g is not None else incident_graph(kb)
+    cg = nx.Graph()
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "category" and g.degree(node):
+            cg.add_node(node[1], incidents=g.degree(node))
+    for inc in kb.incidents:
+        for a, b in combinations(sorted(inc.categories), 2):
+            w = cg.get_edge_data(a, b, {"weight": 0})["weight"]
+            cg.add_edge(a, b, weight=w + 1)
+    return cg
+
+
+def related_incidents(kb: KnowledgeBase, g: nx.Graph | None = None) -> dict[str, list[Related]]:
+    """For every incident: explicit links in the order given, then computed ones up to
+    `related_limit` in all (SPEC section 7, `related`)."""
+    g = g if g is not None else incident_graph(kb)
+    limit = kb.settings.related_limit
+    n = max(len(kb.incidents), 1)
+    members: dict[str, set[str]] = {}
+    by_time: dict[str, tuple[list, list[str]]] = {}
+    idf: dict[str, float] = {}
+    order = {inc.id: k for k, inc in enumerate(kb.incidents)}   # kb.incidents is in (started, id) order
+    for cat in kb.taxonomy.categories:
+        ids = [node[1] for node in g.neighbors(("c", cat))]
+        if not ids:
+            continue
+        ids.sort(key=order.__getitem__)
+        members[cat] = set(ids)
+        by_time[cat] = ([kb.by_id[i].started for i in ids], ids)
+        idf[cat] = math.log(1 + n / len(ids))
+
+    result: dict[str, list[Related]] = {}
+    for inc in kb.incidents:
+        out = [Related(r, True, tuple(c for c in inc.categories if r in members.get(c, ())), 0.0)
+               for r in inc.related]
+        room = limit - len(out)
+        if room > 0 and inc.categories:
+            skip = {inc.id, *inc.related}
+            cats = [c for c in inc.categories if c in members]
+            candidates: set[str] = set()
+            large = []
+            for c in cats:
+                if len(members[c]) <= _ENUMERATE_LIMIT:
+                    candidates |= members[c]
+                else:
+                    large.append(c)
+            for a, b in combinations(large, 2):
+                candidates |= members[a] & members[b]
+            for c in large:
+                times, ids = by_time[c]
+                k = bisect_left(times, inc.started)
+                lo, hi = max(0, k - room - len(skip)), k + room + len(skip)
+                candidates.update(ids[lo:hi])
+            candidates -= skip
+            scored = []
+            for cid in candidates:
+                shared = tuple(c for c in cats if cid in members[c])
+                other = kb.by_id[cid]
+                gap = abs((other.started - inc.started).total_seconds())
+                scored.append((-sum(idf[c] for c in shared), gap, cid, shared))
+            scored.sort()
+            for neg, _gap, cid, shared in scored[:room]:
+                out.append(Related(cid, False, tuple(sorted(shared, key=lambda c: -idf[c])), -neg))
+        result[inc.id] = out
+    return result

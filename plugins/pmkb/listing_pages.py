@@ -1,0 +1,88 @@
+"""The incident index (`incidents/`) and the taxonomy pages (`categories/`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .htmlutil import rel_url
+from .incident_page import category_src, incident_src
+from .kb import KnowledgeBase
+from .model import Incident
+from .pages import Page
+from .render import plain, render
+
+
+def _newest_first(kb: KnowledgeBase) -> list[Incident]:
+    return sorted(kb.incidents, key=lambda i: i.order_key, reverse=True)
+
+
+def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
+    src, tz = "incidents/index.md", kb.settings.tz
+    rows = []
+    for inc in _newest_first(kb):
+        local = inc.started.astimezone(tz)
+        rows.append({"i": inc, "href": rel_url(src, incident_src(inc), directory_urls),
+                     "date": local.date().isoformat(), "year": local.year})
+    cats = sorted({c for i in kb.incidents for c in i.categories})
+    filters = [
+        {"key": "sev", "label": "Severity", "options": [s.id for s in kb.taxonomy.severities]},
+        {"key": "cat", "label": "Category", "options": cats},
+        {"key": "svc", "label": "Service", "options": sorted({s for i in kb.incidents for s in i.services})},
+        {"key": "team", "label": "Team", "options": sorted({i.team for i in kb.incidents if i.team})},
+        {"key": "year", "label": "Year", "options": sorted({r["year"] for r in rows}, reverse=True)},
+    ]
+    md = render("index.md.j2", rows=rows, filters=filters, count=len(rows),
+                finals=sum(i.status == "final" for i in kb.incidents))
+    return Page(src, "Incidents", md, in_nav=True)
+
+
+def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_urls: bool = True) -> list[Page]:
+    """`categories/` and one page per category of the taxonomy (empty ones too: they say
+    what the category is for, and that nothing fell into it)."""
+    tax = kb.taxonomy
+    members: dict[str, list[Incident]] = {c: [] for c in tax.categories}
+    for inc in _newest_first(kb):
+        for c in inc.categories:
+            members[c].append(inc)
+    pages = []
+    lines = ["---", "title: Root-cause categories", "---", "", "# Root-cause categories", "",
+             "The taxonomy every postmortem is classified by (`schema/taxonomy.yml`): layers, their "
+             "categories, and how many incidents fell into each.", ""]
+    for layer in tax.layers:
+        total = len({i.id for c in layer.categories for i in members[c.id]})
+        lines += [f"## {plain(layer.title)}", "", f'<p class="pmkb-lead">{plain(layer.description)} '
+                  f"<small>{total} incident{'s' if total != 1 else ''}</small></p>", "",
+                  '<table class="pmkb-categories">',
+                  "<thead><tr><th>Category</th><th>Incidents</th><th>Last seen</th><th>Description</th></tr></thead><tbody>"]
+        for cat in layer.categories:
+            incs = members[cat.id]
+            href = rel_url("categories/index.md", category_src(cat.id), directory_urls)
+            last = incs[0].started.astimezone(kb.settings.tz).date().isoformat() if incs else "–"
+            lines.append(f'<tr><td><a href="{href}">{plain(cat.title)}</a><br><code>{plain(cat.id)}</code></td>'
+                         f"<td>{len(incs)}</td><td>{last}</td><td>{plain(cat.description)}</td></tr>")
+        lines += ["</tbody></table>", ""]
+    pages.append(Page("categories/index.md", "Root-cause categories", "\n".join(lines), in_nav=True))
+
+    for cat_id, cat in tax.categories.items():
+        src = category_src(cat_id)
+        layer = tax.layer(cat.layer)
+        incs = members[cat_id]
+        sev = Counter(i.severity for i in incs)
+        out = ["---", f'title: "{plain(cat.title)}"', "---", "",
+               f'<h1>{plain(cat.title)} <code>{plain(cat_id)}</code></h1>', "",
+               f'<p class="pmkb-lead">{plain(cat.description)}</p>', "",
+               f'<p>Layer: <a href="{rel_url(src, "categories/index.md", directory_urls)}">{plain(layer.title if layer else cat.layer)}</a>. '
+               f"{len(incs)} incident{'s' if len(incs) != 1 else ''}"
+               + (": " + ", ".join(f"{n} {plain(s)}" for s, n in sorted(sev.items(), key=lambda kv: tax.severity_rank.get(kv[0], 99))) if incs else "")
+               + ".</p>", ""]
+        out.append(recurrence_md.get(cat_id, ""))
+        if incs:
+            out += ["## Incidents", "", '<table class="pmkb-index" data-search-exclude>',
+                    "<thead><tr><th>ID</th><th>Title</th><th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"]
+            for inc in incs:
+                out.append(f'<tr><td><a href="{rel_url(src, incident_src(inc), directory_urls)}">{inc.id}</a></td>'
+                           f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
+                           f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>")
+            out += ["</tbody></table>", ""]
+        pages.append(Page(src, cat.title, "\n".join(out)))
+    return pages

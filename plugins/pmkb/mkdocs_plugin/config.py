@@ -1,0 +1,25 @@
+"""The plugin's settings in mkdocs.yml (SPEC section 4), with the core's defaults."""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import Config
+
+from ..settings import DEFAULTS
+
+
+class PostmortemsConfig(Config):
+    incidents_dir = opt.Type(str, default=DEFAULTS["incidents_dir"])
+    """Folder of incident files, relative to mkdocs.yml (outside `docs/`)."""
+
+    taxonomy = opt.Type(str, default=DEFAULTS["taxonomy"])
+    """The taxonomy file, relative to mkdocs.yml."""
+
+    timezone = opt.Type(str, default=DEFAULTS["timezone"])
+    """IANA zone for timestamps without an offset, and for months, quarters and 'today'."""
+
+    recurrence_window_days = opt.Type(int, default=DEFAULTS["recurrence_window_days"])
+    """An incident recurs a category seen within this many days before it."""
+
+    related_limit = opt.Type(int, default=DEFAULTS["related_limit"])
+    """How many related incidents an incident page lists (explicit links always all)."""

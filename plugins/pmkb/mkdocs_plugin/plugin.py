@@ -1,0 +1,136 @@
+"""MkDocs plugin `postmortems`: builds the knowledge base's pages from `incidents_dir`.
+
+Thin by design: it turns MkDocs events into calls of the core library and the core's
+pages and files into MkDocs `File`s. Everything it shows is computed in pmkb's core.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+from typing import Literal
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+from ..home import render_home_markers
+from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
+from ..pages import SiteContext
+from ..settings import Settings, SettingsError
+from ..site import FEED_URI, STYLE_URI, SCRIPT_URI, build_site
+from ..timestamps import today
+from .config import PostmortemsConfig
+
+log = get_plugin_logger(__name__)
+
+
+class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        # Defining on_startup keeps this instance across `mkdocs serve` rebuilds, and with
+        # it the loader's per-file cache: a rebuild re-reads only the files that changed.
+        self.loader = Loader()
+        self.settings: Settings | None = None
+        self.kb: KnowledgeBase | None = None
+        self.has_feed = False
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        if command == "serve":
+            # The dev server runs threads; forking worker processes beside them is unsafe.
+            # Serve rebuilds only re-check changed files anyway.
+            self.loader.workers = 1
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+        try:
+            self.settings = Settings.from_options(root, dict(self.config))
+        except SettingsError as exc:
+            raise PluginError(f"postmortems: {exc}") from None
+        docs = Path(config.docs_dir).resolve()
+        if self.settings.incidents_dir == docs or self.settings.incidents_dir.is_relative_to(docs):
+            raise PluginError("postmortems: 'incidents_dir' must be outside docs_dir; incident pages are generated from it")
+        # Our theme overrides go after the user's custom_dir (theirs win) and before the theme's.
+        overrides = str(Path(__file__).resolve().parent / "overrides")
+        if overrides not in config.theme.dirs:
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, overrides)
+        if STYLE_URI not in config.extra_css:
+            config.extra_css.append(STYLE_URI)
+        if SCRIPT_URI not in [str(s) for s in config.extra_javascript]:
+            config.extra_javascript.append(SCRIPT_URI)  # type: ignore[arg-type]
+        return config
+
+    @event_priority(50)  # before other plugins' on_files, so they see the generated pages
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.settings is not None
+        try:
+            kb = self.loader.load(self.settings)
+        except KnowledgeBaseError as exc:
+            raise PluginError(_listing(exc.diagnostics)) from None
+        for d in kb.warnings:
+            log.warning(d.text())
+        if kb.errors:
+            raise PluginError(_listing(kb.errors))
+        self.kb = kb
+        ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "")
+        site = build_site(kb, ctx, directory_urls=config.use_directory_urls)
+        docs_dir = Path(config.docs_dir).resolve()
+        for page in site.pages:
+            _refuse_clash(files, page.src_uri)
+            # Incident and category pages are reached through links, never the nav (SPEC 5):
+            # NOT_IN_NAV keeps MkDocs from listing thousands of them as "not in nav".
+            file = File.generated(config, page.src_uri, content=page.markdown,
+                                  inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV)
+            if page.edit_path:
+                # "Edit this page" opens the incident file itself, not a generated page.
+                source = self.settings.incidents_dir / page.edit_path
+                file.edit_uri = Path(os.path.relpath(source, docs_dir)).as_posix()
+            files.append(file)
+        for static in site.files:
+            _refuse_clash(files, static.dest_uri)
+            files.append(File.generated(config, static.dest_uri, content=static.content))
+        for src_uri, abs_path in site.assets.items():
+            _refuse_clash(files, src_uri)
+            files.append(File.generated(config, src_uri, abs_src_path=abs_path))
+        self.has_feed = any(f.dest_uri == FEED_URI for f in site.files)
+        return files
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        # Hand-written pages (the home page) may ask for live figures with markers.
+        if self.kb is not None and page.file.generated_by is None and "<!-- postmortems:" in markdown:
+            ctx = SiteContext(today=today(self.kb.settings.tz), site_name=config.site_name)
+            return render_home_markers(markdown, self.kb, ctx, page.file.src_uri, config.use_directory_urls)
+        return markdown
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self.has_feed and "</head>" in output:
+            href = get_relative_url(FEED_URI, page.url or ".")
+            link = f'<link rel="alternate" type="application/atom+xml" title="New postmortems" href="{href}">'
+            output = output.replace("</head>", link + "</head>", 1)
+        return output
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
+        assert self.settings is not None
+        server.watch(str(self.settings.incidents_dir))
+        server.watch(str(self.settings.taxonomy))
+        return server
+
+
+def _refuse_clash(files: Files, uri: str) -> None:
+    clash = files.get_file_from_path(uri)
+    if clash is not None and clash.generated_by is None:
+        raise PluginError(f"postmortems: docs/{posixpath.normpath(uri)} clashes with a page the plugin generates; "
+                          "rename or remove it")
+
+
+def _listing(diags) -> str:
+    errors = [d for d in diags if d.is_error]
+    files = len({d.path for d in errors})
+    head = f"postmortems: {len(errors)} error(s) in {files} file(s); fix them (run `pmkb validate` for the same list):"
+    return head + "\n" + "\n".join(d.text() for d in diags)

@@ -1,0 +1,665 @@
+"""The trend pages (`trends/`), `trends.json`, and the recurrence notes of category and
+incident pages.
+
+Every figure comes from metrics.py, so pages and exports agree. Every duration shown
+carries its n, its median and p90 beside the mean, and a warning when n is too small
+to plan from. Every value that comes from front matter goes through `md_text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+import statistics
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from urllib.parse import quote
+
+from markupsafe import escape
+
+from . import charts
+from .metrics import (DURATIONS, IncidentRecurrence, durations, failed_fix_list, group_stats, local_date, memo,
+                      quarter_key, quarter_range, recurrence, summarize, trends)
+from .model import Incident
+from .pages import Page, SiteContext, StaticFile
+
+if TYPE_CHECKING:
+    from .kb import KnowledgeBase
+
+SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
+LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
+LINK_LIMIT = 10         # incident links in one table cell
+
+DURATION_TITLES = {
+    "time_to_detect": "Time to detect",
+    "time_to_diagnose": "Time to diagnose",
+    "time_to_mitigate": "Time to mitigate",
+    "time_to_resolve": "Time to resolve",
+}
+CONTRIBUTIONS = ("high", "medium", "low")
+
+
+# --- text helpers (shared with actions.py) ------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|])")
+
+
+def md_text(value: object) -> str:
+    """Front-matter text made inert in Markdown and HTML: one line, Markdown's own
+    punctuation backslash-escaped (a title with `*` or `|` must not turn bold or split a
+    table), then HTML-escaped (markupsafe)."""
+    text = " ".join(str(value).split())
+    return str(escape(_MD_SPECIAL.sub(r"\\\1", text)))
+
+
+def human_minutes(minutes: float | None) -> str:
+    """A duration in the unit people think in: seconds, minutes, hours or days."""
+    if minutes is None:
+        return "–"
+    if minutes < 1:
+        return f"{minutes * 60:.0f} s"
+    if minutes < 120:
+        return f"{_num(minutes)} min"
+    if minutes < 48 * 60:
+        return f"{_num(minutes / 60)} h"
+    return f"{_num(minutes / 1440)} days"
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if x >= 10 else f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def percent(x: float | None) -> str:
+    return "–" if x is None else f"{x * 100:.0f}%"
+
+
+def rel(from_src: str, to_src: str) -> str:
+    """Relative link between two src_uris, as MkDocs resolves Markdown links."""
+    return quote(posixpath.relpath(to_src, posixpath.dirname(from_src) or "."), safe="/-._~")
+
+
+def incident_src(incident_id: str) -> str:
+    return f"incidents/{incident_id.lower()}/index.md"
+
+
+def category_src(category_id: str) -> str:
+    layer, _, name = category_id.partition("/")
+    return f"categories/{layer}/{name}/index.md"
+
+
+def incident_link(incident_id: str, from_src: str) -> str:
+    return f"[{md_text(incident_id)}]({rel(from_src, incident_src(incident_id))})"
+
+
+def category_link(kb: "KnowledgeBase", category_id: str, from_src: str, with_id: bool = False) -> str:
+    cat = kb.taxonomy.categories.get(category_id)
+    title = cat.title if cat else category_id
+    text = f"{md_text(title)} (`{md_text(category_id)}`)" if with_id else md_text(title)
+    return f"[{text}]({rel(from_src, category_src(category_id))})"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+    """A Markdown table; cells are Markdown already (escaped by the caller)."""
+    align = align or ["l"] + ["r"] * (len(header) - 1)
+    marks = {"l": "---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def admonition(kind: str, title: str, text: str) -> str:
+    body = "\n".join(("    " + line) if line else "" for line in text.strip("\n").split("\n"))
+    return f'!!! {kind} "{title}"\n{body}\n'
+
+
+def slugs(names: Iterable[str]) -> dict[str, str]:
+    """Path-safe slugs for free-text names (services, teams): lower-case ASCII words
+    joined by '-'. Names that would collide, or that leave nothing usable, get a short
+    hash of the name, so every name keeps its own stable address."""
+    names = sorted(set(names))
+    base = {n: re.sub(r"[^a-z0-9]+", "-", n.lower()).strip("-")[:60].strip("-") for n in names}
+    counts = Counter(base.values())
+    out = {}
+    for n in names:
+        b = base[n]
+        if not b or counts[b] > 1 or b == "index":
+            h = hashlib.sha256(n.encode()).hexdigest()[:8]
+            b = f"{b}-{h}" if b else h
+        out[n] = b
+    return out
+
+
+# --- the data of one scope ----------------------------------------------------------------
+
+@dataclass
+class _Scope:
+    """The figures of a set of incidents (the whole knowledge base, a service, a team)."""
+    incidents: list[Incident]
+    quarters: list[str]
+    by_quarter: dict[str, list[Incident]]
+    q_stats: dict[str, dict[str, Any]]
+    overall: dict[str, Any]
+
+
+def _durations_of(kb: "KnowledgeBase") -> dict[str, dict[str, float | None]]:
+    return memo(kb, "trends.durations", lambda: {i.id: durations(i) for i in kb.incidents})
+
+
+def _recurring(kb: "KnowledgeBase") -> frozenset[str]:
+    return memo(kb, "trends.recurring", lambda: frozenset(i for i, r in recurrence(kb).items() if r.recurs))
+
+
+def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
+    tz = kb.settings.tz
+    dur = _durations_of(kb)
+    rec = _recurring(kb)
+    by_q: dict[str, list[Incident]] = defaultdict(list)
+    for inc in incidents:
+        by_q[quarter_key(inc.started, tz)].append(inc)
+    quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
+    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]))
+
+
+# --- pages --------------------------------------------------------------------------------
+
+def trends_json(kb: "KnowledgeBase") -> bytes:
+    return (json.dumps(trends(kb), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def trends_site(kb: "KnowledgeBase", ctx: SiteContext) -> tuple[list[Page], list[StaticFile]]:
+    """trends.json, trends/index.md, and one trend page per service and per team."""
+    files = [StaticFile("trends.json", trends_json(kb))]
+    pages = []
+    src = "trends/index.md"
+    md, chart_files = _scope_markdown(kb, _scope(kb, kb.incidents), src, "trends/charts/all", full=True)
+    md = "# Trends\n\n" + _intro(kb) + md + _index_of_views(kb, src)
+    pages.append(Page(src, "Trends", md))
+    files += chart_files
+
+    by_service: dict[str, list[Incident]] = defaultdict(list)
+    by_team: dict[str, list[Incident]] = defaultdict(list)
+    for inc in kb.incidents:
+        for svc in dict.fromkeys(inc.services):
+            by_service[svc].append(inc)
+        if inc.team:
+            by_team[inc.team].append(inc)
+    for kind, groups, noun in (("services", by_service, "service"), ("teams", by_team, "team")):
+        names = slugs(groups)
+        for name, incs in sorted(groups.items()):
+            page_src = f"trends/{kind}/{names[name]}.md"
+            body, more = _scope_markdown(kb, _scope(kb, incs), page_src, f"trends/charts/{kind}/{names[name]}",
+                                         full=False)
+            head = (f"# Trends: {noun} {md_text(name)}\n\n"
+                    f"Incidents whose `{'services' if noun == 'service' else 'team'}` "
+                    f"{'include' if noun == 'service' else 'is'} **{md_text(name)}**. "
+                    f"[All trends]({rel(page_src, src)}) · [metric definitions]({rel(page_src, 'metrics.md')})\n\n")
+            pages.append(Page(page_src, f"Trends: {name}", head + body))
+            files += more
+    return pages, files
+
+
+def _intro(kb: "KnowledgeBase") -> str:
+    s = kb.settings
+    return (f"Figures over every incident of the knowledge base, drafts included. Months and quarters are "
+            f"those of `started` in the {md_text(s.timezone)} time zone; an incident is a recurrence when an "
+            f"earlier one had one of its root-cause categories within {s.recurrence_window_days} days. "
+            "Durations show the median and the 90th percentile beside the mean: a few very long incidents "
+            "pull the mean far from the typical one. See [metric definitions](../metrics.md) and the raw "
+            "numbers in [trends.json](../trends.json). Views per service and per team are listed at the end.\n\n")
+
+
+def _scope_markdown(kb: "KnowledgeBase", sc: _Scope, src: str, chart_base: str,
+                    full: bool) -> tuple[str, list[StaticFile]]:
+    """The sections of a trend page. `full` draws every chart; scoped pages (one service,
+    one team) draw the main one and give tables for the rest, to keep the first build fast."""
+    files: list[StaticFile] = []
+
+    def chart(name: str, svg: bytes, alt: str) -> str:
+        dest = f"{chart_base}-{name}.svg"
+        files.append(StaticFile(dest, svg))
+        return f"![{md_text(alt)}]({rel(src, dest)})\n\n"
+
+    if not sc.incidents:
+        return "No incidents yet. Trends appear here once the first postmortem is written.\n", files
+    tz = kb.settings.tz
+    out = [_overview(kb, sc, tz)]
+
+    # Incidents per quarter by severity
+    sev_ids = [s.id for s in kb.taxonomy.severities]
+    sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
+    counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
+    out.append("## Incidents per quarter\n\n")
+    out.append(chart("incidents", charts.bar_chart(
+        "Incidents per quarter by severity", sc.quarters, {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
+        ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})", colors=charts.SEVERITY_COLORS),
+        "Stacked bar chart: incidents per quarter, by severity"))
+    out.append(table(["Quarter"] + [md_text(s) for s in sev_ids] + ["Total"],
+                     ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))]
+                      for q in sc.quarters)))
+
+    # Time to detect, mitigate and resolve per quarter
+    out.append("\n## Time to detect, mitigate and resolve per quarter\n\n")
+    shown = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
+    if full:
+        panels = [{"title": DURATION_TITLES[k] + " (median, p90 and mean)",
+                   **{m: [sc.q_stats[q][k][m] for q in sc.quarters] for m in ("mean", "median", "p90", "n")}}
+                  for k in shown]
+        out.append(chart("durations", charts.duration_panels(
+            "Time to detect, mitigate and resolve per quarter", sc.quarters, panels,
+            xlabel=f"quarter ({kb.settings.timezone})", min_n=SMALL_N),
+            "Line charts per quarter of the median, 90th percentile and mean time to detect, mitigate and resolve"))
+    for key in shown + ("time_to_diagnose",):
+        out.append(f"### {DURATION_TITLES[key]}\n\n")
+        rows = []
+        weak = []
+        for q in sc.quarters:
+            s = sc.q_stats[q][key]
+            rows.append([q] + _summary_cells(s))
+            if 0 < s["n"] < SMALL_N:
+                weak.append(f"{q} (n={s['n']})")
+        out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents have a {DURATION_TITLES[key].lower()} in"))
+        out.append(table(["Quarter", "n", "mean", "median", "p90"], rows))
+        out.append("\n")
+
+    # Recurrence per quarter
+    out.append("## Recurrence rate per quarter\n\n")
+    rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
+    if full:
+        weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
+        out.append(chart("recurrence", charts.line_chart(
+            "Share of incidents that recur an earlier root cause", sc.quarters, {"recurrence rate": rates},
+            ylabel="recurrences / incidents", xlabel=f"quarter ({kb.settings.timezone})", percent=True,
+            weak=weak_q, weak_note=f"Hollow points: quarters with fewer than {SMALL_N} incidents."),
+            "Line chart: recurrence rate per quarter"))
+    weak = [f"{q} (n={sc.q_stats[q]['incidents']})" for q in sc.quarters if 0 < sc.q_stats[q]["incidents"] < SMALL_N]
+    out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents in"))
+    out.append(table(["Quarter", "incidents", "recurrences", "recurrence rate"],
+                     ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
+                       percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters)))
+
+    out.append(_recurring_categories(kb, sc, src, chart if full else None))
+    out.append(_detection(kb, sc, chart if full else None))
+    out.append(_dimensions(kb, sc, chart if full else None))
+    out.append(_resolve_by_severity(kb, sc, sev_ids, chart if full else None))
+    if not full:
+        out.append(_incident_list(kb, sc.incidents, src))
+    return "".join(out), files
+
+
+def _summary_cells(s: dict[str, Any]) -> list[str]:
+    return [str(s["n"]), human_minutes(s["mean"]), human_minutes(s["median"]), human_minutes(s["p90"])]
+
+
+def _small_n_warning(weak: list[str], lead: str) -> str:
+    """A warning naming the groups whose n is below SMALL_N; `lead` ends before the list."""
+    if not weak:
+        return ""
+    listed = ", ".join(weak[:12]) + (f" and {len(weak) - 12} more" if len(weak) > 12 else "")
+    return admonition("warning", "Too few incidents to trust",
+                      f"{lead}: {listed}. One unusual incident moves such figures a lot; "
+                      "read them as anecdotes, not trends.") + "\n"
+
+
+def _overview(kb: "KnowledgeBase", sc: _Scope, tz: Any) -> str:
+    o = sc.overall
+    first = local_date(sc.incidents[0].started, tz)
+    last = local_date(sc.incidents[-1].started, tz)
+    lines = [f"**{o['incidents']}** incidents from {first.isoformat()} to {last.isoformat()}; "
+             f"**{o['recurrences']}** of them recur an earlier root cause "
+             f"(recurrence rate {percent(o['recurrence_rate'])}).\n\n"]
+    rows, weak = [], []
+    for key in DURATIONS:
+        s = o[key]
+        rows.append([DURATION_TITLES[key]] + _summary_cells(s))
+        if 0 < s["n"] < SMALL_N:
+            weak.append(f"{DURATION_TITLES[key].lower()} (n={s['n']})")
+    lines.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents have a value for"))
+    lines.append(table(["", "n", "mean", "median", "p90"], rows))
+    lines.append("\n*n*: incidents that have the value (a missing timestamp leaves an incident out).\n\n")
+    return "".join(lines)
+
+
+def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any) -> str:
+    rec = recurrence(kb)
+    ids = {i.id for i in sc.incidents}
+    n_inc: Counter = Counter()
+    n_rec: Counter = Counter()
+    for inc in sc.incidents:
+        n_inc.update(inc.categories)
+        n_rec.update(rec[inc.id].recurs)
+    n_failed: Counter = Counter()
+    for ff in failed_fix_list(kb):
+        if ff.later in ids:
+            n_failed.update(ff.categories)
+    ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
+    out = ["\n## Most recurring root-cause categories\n\n"]
+    if not ranked:
+        out.append(f"No incident here recurs a root-cause category within {kb.settings.recurrence_window_days} days.\n\n")
+        return "".join(out)
+    if chart:
+        top = ranked[:10]
+        names = [(kb.taxonomy.categories[c].title if c in kb.taxonomy.categories else c) for c in top]
+        out.append(chart("categories", charts.hbar_chart(
+            "Most recurring root-cause categories", names,
+            {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
+            xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories"))
+    out.append("*Recurrences*: incidents that recur that very category. *Fixes that did not hold*: done action "
+               "items addressing the category, completed before a later incident recurred it.\n\n")
+    out.append(table(["Category", "incidents", "recurrences", "recurrence rate", "fixes that did not hold"],
+                     ([category_link(kb, c, src, with_id=True), str(n_inc[c]), str(n_rec[c]),
+                       percent(n_rec[c] / n_inc[c]), str(n_failed[c])] for c in ranked[:15])))
+    if len(ranked) > 15:
+        out.append(f"\n{len(ranked) - 15} more categories recur; see [trends.json]({rel(src, 'trends.json')}) "
+                   "(`by_category`).\n")
+    return "".join(out)
+
+
+def detection_class(source: str | None) -> str:
+    """Who found it, coarsely: detection-source ids naming an alert or a monitor are our own
+    automation, ids naming a customer are customers (the taxonomy is the organisation's)."""
+    if source is None:
+        return "not recorded"
+    s = source.lower()
+    if "customer" in s:
+        return "customers"
+    if "alert" in s or "monitor" in s:
+        return "our alerts and monitors"
+    return "other"
+
+
+DETECTION_CLASSES = ("our alerts and monitors", "customers", "other", "not recorded")
+
+
+def _detection(kb: "KnowledgeBase", sc: _Scope, chart: Any) -> str:
+    total = len(sc.incidents)
+    by_class = Counter(detection_class(i.detection) for i in sc.incidents)
+    by_source = Counter(i.detection for i in sc.incidents)
+    out = ["\n## Detection sources\n\n",
+           f"Found by **our alerts and monitors**: {percent(by_class['our alerts and monitors'] / total)} "
+           f"({by_class['our alerts and monitors']} of {total}); by **customers**: "
+           f"{percent(by_class['customers'] / total)} ({by_class['customers']}); "
+           f"other ways: {by_class['other']}; not recorded: {by_class['not recorded']}.\n\n"]
+    if total < SMALL_N:
+        out.append(_small_n_warning([f"n={total}"], f"These shares rest on fewer than {SMALL_N} incidents"))
+    if chart:
+        shares = {c: [] for c in DETECTION_CLASSES}
+        for q in sc.quarters:
+            cnt = Counter(detection_class(i.detection) for i in sc.by_quarter.get(q, ()))
+            n = sum(cnt.values())
+            for c in DETECTION_CLASSES:
+                shares[c].append(cnt[c] / n if n else 0.0)
+        out.append(chart("detection", charts.bar_chart(
+            "Who found the incident, per quarter", sc.quarters, shares, ylabel="share of incidents",
+            xlabel=f"quarter ({kb.settings.timezone})", percent=True,
+            colors=(charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4], charts.PALETTE[9])),
+            "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways"))
+    rows = []
+    for term in kb.taxonomy.detection_sources:
+        rows.append([md_text(term.title), f"`{md_text(term.id)}`", detection_class(term.id),
+                     str(by_source[term.id]), percent(by_source[term.id] / total)])
+    known = {t.id for t in kb.taxonomy.detection_sources}
+    for sid in sorted(s for s in by_source if s is not None and s not in known):
+        rows.append([md_text(sid), f"`{md_text(sid)}`", detection_class(sid), str(by_source[sid]),
+                     percent(by_source[sid] / total)])
+    rows.append(["*not recorded*", "", "not recorded", str(by_source[None]), percent(by_source[None] / total)])
+    out.append(table(["Detection source", "id", "counted as", "incidents", "share"], rows,
+                     ["l", "l", "l", "r", "r"]))
+    return "".join(out)
+
+
+def _dimensions(kb: "KnowledgeBase", sc: _Scope, chart: Any) -> str:
+    dims = [d.id for d in kb.taxonomy.dimensions]
+    titles = {d.id: d.title for d in kb.taxonomy.dimensions}
+    per_q: dict[str, dict[str, Counter]] = {q: {d: Counter() for d in dims} for q in sc.quarters}
+    for q in sc.quarters:
+        for inc in sc.by_quarter.get(q, ()):
+            for f in inc.dimensions:
+                if f.id in per_q[q]:
+                    per_q[q][f.id][f.contribution] += 1
+    out = ["\n## Failure dimensions over time\n\n",
+           "How many incidents each failure dimension contributed to, from the `dimensions` of the postmortems "
+           "(incidents that do not assess a dimension are not counted).\n\n"]
+    if chart:
+        series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in sc.quarters] for d in dims}
+        out.append(chart("dimensions", charts.line_chart(
+            "Incidents with a medium or high contribution, per dimension", sc.quarters, series,
+            ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})"),
+            "Line chart: incidents per quarter where each failure dimension contributed medium or high"))
+    out.append(table(["Quarter"] + [f"{md_text(titles[d])} (high / medium / low)" for d in dims],
+                     ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims]
+                      for q in sc.quarters)))
+    return "".join(out)
+
+
+def _resolve_by_severity(kb: "KnowledgeBase", sc: _Scope, sev_ids: list[str], chart: Any) -> str:
+    dur = _durations_of(kb)
+    values = {s: [dur[i.id]["time_to_resolve"] for i in sc.incidents if i.severity == s] for s in sev_ids}
+    values = {s: [v for v in vs if v is not None] for s, vs in values.items()}
+    out = ["\n## Time to resolve by severity\n\n"]
+    if chart:
+        out.append(chart("resolve-by-severity", charts.box_chart(
+            "Distribution of time to resolve, by severity", values, ylabel_prefix="time to resolve",
+            xlabel="severity", colors=charts.SEVERITY_COLORS),
+            "Box plot: distribution of time to resolve per severity"))
+    rows, weak = [], []
+    for s in sev_ids:
+        st = summarize(values[s])
+        rows.append([md_text(s)] + _summary_cells(st) + [human_minutes(min(values[s], default=None)),
+                                                           human_minutes(max(values[s], default=None))])
+        if 0 < st["n"] < SMALL_N:
+            weak.append(f"{md_text(s)} (n={st['n']})")
+    out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} resolved incidents of severity"))
+    out.append(table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows))
+    return "".join(out)
+
+
+def _incident_list(kb: "KnowledgeBase", incidents: list[Incident], src: str) -> str:
+    tz = kb.settings.tz
+    newest = incidents[::-1][:LIST_LIMIT]
+    out = ["\n## Incidents\n\n"]
+    if len(incidents) > LIST_LIMIT:
+        out.append(f"The {LIST_LIMIT} most recent of {len(incidents)}; the [incident list]"
+                   f"({rel(src, 'incidents/index.md')}) has them all.\n\n")
+    out.append(table(["Incident", "Title", "Severity", "Started", "Categories"],
+                     ([incident_link(i.id, src), md_text(i.title), md_text(i.severity),
+                       local_date(i.started, tz).isoformat(),
+                       ", ".join(category_link(kb, c, src) for c in i.categories) or "–"] for i in newest),
+                     ["l", "l", "l", "l", "l"]))
+    return "".join(out)
+
+
+def _index_of_views(kb: "KnowledgeBase", src: str) -> str:
+    t = trends(kb)
+    dur = _durations_of(kb)
+    rec = _recurring(kb)
+    out = []
+    svc_slugs = slugs(t["by_service"])
+    if svc_slugs:
+        out.append("\n## By service\n\n")
+        out.append(table(["Service", "incidents", "recurrences", "recurrence rate", "median time to resolve",
+                          "p90 time to resolve", "n"],
+                         ([f"[{md_text(s)}]({rel(src, f'trends/services/{svc_slugs[s]}.md')})", str(g["incidents"]),
+                           str(g["recurrences"]), percent(g["recurrence_rate"]),
+                           human_minutes(g["time_to_resolve"]["median"]), human_minutes(g["time_to_resolve"]["p90"]),
+                           str(g["time_to_resolve"]["n"])]
+                          for s, g in sorted(t["by_service"].items(), key=lambda kv: (-kv[1]["incidents"], kv[0])))))
+    teams: dict[str, list[Incident]] = defaultdict(list)
+    for inc in kb.incidents:
+        if inc.team:
+            teams[inc.team].append(inc)
+    if teams:
+        team_slugs = slugs(teams)
+        stats = {name: group_stats(incs, rec, lambda i: dur[i.id]) for name, incs in teams.items()}
+        out.append("\n## By team\n\n")
+        out.append(table(["Team", "incidents", "recurrences", "recurrence rate", "median time to resolve",
+                          "p90 time to resolve", "n"],
+                         ([f"[{md_text(n)}]({rel(src, f'trends/teams/{team_slugs[n]}.md')})", str(g["incidents"]),
+                           str(g["recurrences"]), percent(g["recurrence_rate"]),
+                           human_minutes(g["time_to_resolve"]["median"]), human_minutes(g["time_to_resolve"]["p90"]),
+                           str(g["time_to_resolve"]["n"])]
+                          for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0])))))
+    if out:
+        out.append(f"\n*n*: incidents with a time to resolve. Figures with n below {SMALL_N} are too few to trust.\n")
+    return "".join(out)
+
+
+# --- recurrence notes for category and incident pages --------------------------------------
+
+@dataclass
+class _CategoryIndex:
+    members: dict[str, list[Incident]]     # incidents per category, in (started, id) order
+    starts: dict[str, list[Any]]
+    rank: dict[str, dict[str, int]]
+
+
+def _category_index(kb: "KnowledgeBase") -> _CategoryIndex:
+    def build() -> _CategoryIndex:
+        members: dict[str, list[Incident]] = defaultdict(list)
+        for inc in kb.incidents:
+            for c in inc.categories:
+                members[c].append(inc)
+        return _CategoryIndex(dict(members), {c: [i.started for i in m] for c, m in members.items()},
+                              {c: {i.id: k for k, i in enumerate(m)} for c, m in members.items()})
+    return memo(kb, "trends.category_index", build)
+
+
+def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: SiteContext) -> str:
+    """Recurrence notes for `categories/<layer>/<category>/index.md`: occurrences over time,
+    the gaps between them, recurrences and fixes that did not hold. No heading of its own."""
+    src = category_src(category_id)
+    tz = kb.settings.tz
+    window = kb.settings.recurrence_window_days
+    idx = _category_index(kb)
+    incs = idx.members.get(category_id, [])
+    if not incs:
+        return "No incident has this root cause yet.\n"
+    rec = recurrence(kb)
+    recurring = [i for i in incs if category_id in rec[i.id].recurs]
+    gaps = [(b.started - a.started).total_seconds() / 60 for a, b in zip(incs, incs[1:])]
+    failed = [ff for ff in failed_fix_list(kb) if category_id in ff.categories]
+    first, last = local_date(incs[0].started, tz), local_date(incs[-1].started, tz)
+    since = (ctx.today - last).days
+    ago = f" (the last one {since} day{'s' if since != 1 else ''} before {ctx.today.isoformat()})" if since >= 0 else ""
+    out = [f"**{len(incs)}** incident{'s' if len(incs) != 1 else ''} had this root cause, "
+           f"from {first.isoformat()} to {last.isoformat()}{ago}. "
+           f"**{len(recurring)}** recurred it: an earlier incident had it within {window} days "
+           f"(recurrence rate {percent(len(recurring) / len(incs))}). "]
+    if gaps:
+        out.append(f"Gap between consecutive occurrences: median {human_minutes(statistics.median(gaps))}, "
+                   f"shortest {human_minutes(min(gaps))}, longest {human_minutes(max(gaps))} (n={len(gaps)}). ")
+    out.append(f"**{len(failed)}** time{'s' if len(failed) != 1 else ''} a fix marked done before the later "
+               "incident did not prevent it.\n\n")
+    if len(gaps) and len(gaps) < SMALL_N:
+        out.append(_small_n_warning([f"n={len(gaps)}"], f"Fewer than {SMALL_N} gaps between occurrences"))
+
+    per_q = Counter(quarter_key(i.started, tz) for i in incs)
+    per_q_rec = Counter(quarter_key(i.started, tz) for i in recurring)
+    quarters = quarter_range(min(per_q), max(per_q))
+    out.append("**Occurrences per quarter**\n\n")
+    out.append(table(["Quarter", "incidents", "recurrences"],
+                     ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarters)))
+
+    out.append("\n**Occurrences and the gaps between them** (newest first")
+    out.append(f"; the {LIST_LIMIT} most recent of {len(incs)})\n\n" if len(incs) > LIST_LIMIT else ")\n\n")
+    rows = []
+    for k in range(len(incs) - 1, max(-1, len(incs) - 1 - LIST_LIMIT), -1):
+        inc = incs[k]
+        gap = human_minutes(gaps[k - 1]) if k > 0 else "first occurrence"
+        r = rec[inc.id]
+        rows.append([incident_link(inc.id, src), md_text(inc.title), local_date(inc.started, tz).isoformat(), gap,
+                     "yes" if category_id in r.recurs else "no"])
+    out.append(table(["Incident", "Title", "Started", "since the previous one", f"recurrence (within {window} days)"],
+                     rows, ["l", "l", "l", "r", "l"]))
+
+    if failed:
+        out.append("\n")
+        out.append(_failed_fix_admonition(kb, failed, src, "Fixes that did not hold in this category"))
+    return "".join(out)
+
+
+def _failed_fix_admonition(kb: "KnowledgeBase", failed: list[Any], src: str, title: str) -> str:
+    tz = kb.settings.tz
+    newest = failed[::-1][:LIST_LIMIT]
+    rows = []
+    for ff in newest:
+        a = kb.by_id[ff.earlier]
+        item = a.action_items[ff.position]
+        later = kb.by_id[ff.later]
+        rows.append([incident_link(a.id, src), md_text(item.title),
+                     item.completed.isoformat() if item.completed else "–",
+                     incident_link(later.id, src), local_date(later.started, tz).isoformat(),
+                     ", ".join(category_link(kb, c, src) for c in ff.categories)])
+    note = (f"The {LIST_LIMIT} most recent of {len(failed)}.\n\n" if len(failed) > LIST_LIMIT else "")
+    text = (note + "An action item marked done, completed before a later incident started, that addressed a "
+            "category the later incident recurs.\n\n" +
+            table(["Earlier incident", "Action item", "completed", "Later incident", "started", "Category"], rows,
+                  ["l", "l", "l", "l", "l", "l"]))
+    return admonition("danger", title, text)
+
+
+def incident_recurrence_markdown(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext) -> str:
+    """Recurrence notes for `incidents/<id>/index.md`: which earlier incidents it recurs,
+    whether a fix marked done failed to prevent it, and which later incidents recurred
+    its categories. No heading of its own."""
+    inc = kb.by_id.get(incident_id)
+    if inc is None:
+        return ""
+    src = incident_src(incident_id)
+    tz = kb.settings.tz
+    window = kb.settings.recurrence_window_days
+    r: IncidentRecurrence = recurrence(kb)[incident_id]
+    idx = _category_index(kb)
+    if not inc.categories:
+        return "No root-cause category is recorded yet, so recurrence cannot be assessed.\n"
+    out = []
+    if r.recurs:
+        out.append(f"This incident **recurs** {len(r.recurs)} root-cause "
+                   f"categor{'ies' if len(r.recurs) > 1 else 'y'}: earlier incidents within "
+                   f"{window} days had {'them' if len(r.recurs) > 1 else 'it'} too.\n\n")
+        rows = []
+        for cat in r.recurs:
+            k = idx.rank[cat][inc.id]
+            lo = bisect_left(idx.starts[cat], inc.started - timedelta(days=window), 0, k)
+            earlier = idx.members[cat][lo:k]
+            rows.append([category_link(kb, cat, src), str(len(earlier)),
+                         _links_with_gap(earlier[::-1], inc, src, tz, "earlier")])
+        out.append(table(["Category", "earlier incidents", f"within {window} days (newest first)"], rows,
+                         ["l", "r", "l"]))
+    else:
+        out.append(f"Not a recurrence: no earlier incident within {window} days shares a root-cause category "
+                   "with this one.\n")
+    if r.failed_fixes:
+        failed = [ff for ff in failed_fix_list(kb) if ff.later == incident_id]
+        out.append("\n")
+        out.append(_failed_fix_admonition(kb, failed, src, "A fix marked done did not prevent this incident"))
+    elif r.recurs:
+        out.append("\nNo action item marked done before this incident addressed the categories it recurs.\n")
+
+    later_rows = []
+    for cat in inc.categories:
+        k = idx.rank[cat][inc.id]
+        hi = bisect_right(idx.starts[cat], inc.started + timedelta(days=window))
+        later = idx.members[cat][k + 1:hi]
+        if later:
+            later_rows.append([category_link(kb, cat, src), str(len(later)),
+                               _links_with_gap(later, inc, src, tz, "later")])
+    if later_rows:
+        out.append(f"\n**Recurred later**: incidents within {window} days after this one with the same category.\n\n")
+        out.append(table(["Category", "later incidents", "first ones"], later_rows, ["l", "r", "l"]))
+    return "".join(out)
+
+
+def _links_with_gap(others: list[Incident], inc: Incident, src: str, tz: Any, word: str) -> str:
+    shown = others[:LINK_LIMIT]
+    parts = [f"{incident_link(o.id, src)} ({local_date(o.started, tz).isoformat()}, "
+             f"{human_minutes(abs((inc.started - o.started).total_seconds()) / 60)} {word})" for o in shown]
+    if len(others) > LINK_LIMIT:
+        parts.append(f"and {len(others) - LINK_LIMIT} more")
+    return "; ".join(parts)
+
