@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make site` and `make test`. Each installs what it
 # needs by itself into .venv (and Chromium for the browser tests, when run as root).
 PYTHON ?= python3
+export NO_MKDOCS_2_WARNING := 1
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed

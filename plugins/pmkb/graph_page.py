@@ -76,10 +76,10 @@ def graph_site(kb: KnowledgeBase, cg: nx.Graph, directory_urls: bool = True) -> 
              f'<figure class="pmkb-graph"><img src="categories.svg" alt="Graph of {cg.number_of_nodes()} root-cause categories '
              f'joined by {cg.number_of_edges()} co-occurrences" width="900" height="900"></figure>', ""]
     if pairs:
-        lines += ["## Categories that occur together", "", "<table>",
+        lines += ["## Categories that occur together", "", '<div class="pmkb-pairs"><table>',
                   "<thead><tr><th>Category</th><th>Category</th><th>Incidents with both</th></tr></thead><tbody>"]
         for a, b, d in pairs:
             lines.append(f'<tr><td><a href="{rel_url(src, category_src(a), directory_urls)}">{plain(a)}</a></td>'
                          f'<td><a href="{rel_url(src, category_src(b), directory_urls)}">{plain(b)}</a></td><td>{d["weight"]}</td></tr>')
-        lines += ["</tbody></table>", ""]
+        lines += ["</tbody></table></div>", ""]
     return Page(src, "Graph", "\n".join(lines), in_nav=True), svg

@@ -52,7 +52,7 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
         total = len({i.id for c in layer.categories for i in members[c.id]})
         lines += [f"## {plain(layer.title)}", "", f'<p class="pmkb-lead">{plain(layer.description)} '
                   f"<small>{total} incident{'s' if total != 1 else ''}</small></p>", "",
-                  '<table class="pmkb-categories">',
+                  '<div class="pmkb-categories"><table>',
                   "<thead><tr><th>Category</th><th>Incidents</th><th>Last seen</th><th>Description</th></tr></thead><tbody>"]
         for cat in layer.categories:
             incs = members[cat.id]
@@ -60,7 +60,7 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
             last = incs[0].started.astimezone(kb.settings.tz).date().isoformat() if incs else "–"
             lines.append(f'<tr><td><a href="{href}">{plain(cat.title)}</a><br><code>{plain(cat.id)}</code></td>'
                          f"<td>{len(incs)}</td><td>{last}</td><td>{plain(cat.description)}</td></tr>")
-        lines += ["</tbody></table>", ""]
+        lines += ["</tbody></table></div>", ""]
     pages.append(Page("categories/index.md", "Root-cause categories", "\n".join(lines), in_nav=True))
 
     for cat_id, cat in tax.categories.items():
@@ -77,12 +77,12 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
                + ".</p>", ""]
         out.append(recurrence_md.get(cat_id, ""))
         if incs:
-            out += ["## Incidents", "", '<table class="pmkb-index" data-search-exclude>',
+            out += ["## Incidents", "", '<div class="pmkb-index" data-search-exclude><table>',
                     "<thead><tr><th>ID</th><th>Title</th><th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"]
             for inc in incs:
                 out.append(f'<tr><td><a href="{rel_url(src, incident_src(inc), directory_urls)}">{inc.id}</a></td>'
                            f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
                            f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>")
-            out += ["</tbody></table>", ""]
+            out += ["</tbody></table></div>", ""]
         pages.append(Page(src, cat.title, "\n".join(out)))
     return pages

@@ -3,7 +3,7 @@
 (function () {
   function setup() {
     document.querySelectorAll("form[data-pmkb-filter]").forEach(function (form) {
-      var table = form.parentElement.querySelector("table.pmkb-index");
+      var table = form.parentElement.querySelector(".pmkb-index table");
       if (!table || form.dataset.ready) return;
       form.dataset.ready = "1";
       form.hidden = false;
