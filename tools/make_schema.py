@@ -92,7 +92,7 @@ schema = {
                                               "kind": {"title": "Kind", "description": "The kind of event.",
                                                        "enum": ["trigger", "detection", "escalation", "diagnosis", "mitigation", "resolution", "deploy", "data", "communication", "other"]}}}},
         "related": text_list("Related incidents", "Ids of related incidents; each must exist."),
-        "tags": text_list("Tags", "Free lower-case tags.", pattern=r"^[a-z0-9][a-z0-9 _.-]*$"),
+        "tags": text_list("Tags", "Free tags, lower-case (no capital letters).", pattern=r"^[^A-Z]+$"),
     },
     "$defs": {
         "timestamp": {"type": "string", "pattern": TIMESTAMP,

@@ -168,7 +168,7 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
         c = Counter(i.status for i in items)
         rows.append([md_text(n), str(len(items)), str(sum(i.overdue(today) for i in items)), str(c["open"]),
                      str(c["in-progress"]), str(c["done"]), str(c["wont-do"]), percent(completion_rate(items))])
-    return table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate"], rows)
+    return table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate (without won't do)"], rows)
 
 
 def _failed_fixes(kb: "KnowledgeBase", src: str) -> str:

@@ -30,12 +30,15 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 # Bump when the drawing code changes, so cached charts of an older look are not reused.
 STYLE_VERSION = 1
 
-TEXT = "#888c94"          # ~4:1 contrast on white and on #1e2129 alike
-GRID = "#888c9455"
-PALETTE = ("#4c9be8", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
-           "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac")
+# Text, axes and grid: a grey with about 4:1 contrast on white (3.8) and on Material's
+# slate background #1e2129 (4.2) alike.
+TEXT = "#7f838b"
+GRID = "#7f838b55"
+# Mid-tones with about 3:1 contrast (or more) against both backgrounds.
+PALETTE = ("#4c9be8", "#e07b28", "#59a14f", "#e15759", "#b07aa1",
+           "#3f9f98", "#b8952a", "#8d8d8d", "#9c755f", "#d36f8a")
 # Most severe first, as the taxonomy lists severities: red to blue.
-SEVERITY_COLORS = ("#e15759", "#f28e2b", "#edc948", "#4c9be8", "#76b7b2", "#b07aa1")
+SEVERITY_COLORS = ("#e15759", "#e07b28", "#b8952a", "#4c9be8", "#3f9f98", "#b07aa1")
 
 _RC = {
     "svg.hashsalt": "pmkb",
@@ -133,12 +136,14 @@ def duration_panels(title: str, labels: Sequence[str], panels: Sequence[dict[str
 
 
 def box_chart(title: str, groups: dict[str, Sequence[float]], *, ylabel_prefix: str, xlabel: str = "",
-              colors: Sequence[str] | None = None) -> bytes:
-    """Distribution per group (values in minutes) on a log scale in a human unit, with n
-    under each group's name."""
+              colors: Sequence[str] | None = None, min_n: int = 5) -> bytes:
+    """Distribution per group (values in minutes) in a human unit, on a log scale when the
+    values span more than 50x, with n under each group's name. Groups with fewer than
+    `min_n` values show their values as points instead of a box."""
     return render({"kind": "box", "title": title,
                    "groups": {k: sorted(float(v) for v in vs) for k, vs in groups.items()},
-                   "ylabel_prefix": ylabel_prefix, "xlabel": xlabel, "colors": list(colors or PALETTE)})
+                   "ylabel_prefix": ylabel_prefix, "xlabel": xlabel, "colors": list(colors or PALETTE),
+                   "min_n": min_n})
 
 
 def hbar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, xlabel: str,
@@ -175,9 +180,10 @@ def _x_ticks(ax: Any, labels: list[str]) -> None:
     n = len(labels)
     step = max(1, math.ceil(n / 16))
     ticks = list(range(0, n, step))
+    turn = len(ticks) > 9
     ax.set_xticks(ticks)
-    ax.set_xticklabels([labels[i] for i in ticks], rotation=45 if n > 8 else 0,
-                       ha="right" if n > 8 else "center", rotation_mode="anchor")
+    ax.set_xticklabels([labels[i] for i in ticks], rotation=45 if turn else 0,
+                       ha="right" if turn else "center", rotation_mode="anchor")
     ax.set_xlim(-0.6, n - 0.4)
 
 
@@ -191,9 +197,13 @@ def _style(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_axisbelow(True)
 
 
-def _legend(ax: Any, count: int) -> None:
-    if count > 1:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+def _legend(fig: Figure, ax: Any | None, count: int, note: str = "") -> None:
+    """Below the plot, in a row: the plot keeps its full width for the x labels. A note
+    (how to read the chart) goes in the legend's title, so the layout engine places it."""
+    if count > 1 or note:
+        handles, labels = ax.get_legend_handles_labels() if ax is not None and count > 1 else ([], [])
+        fig.legend(handles, labels, loc="outside lower center", ncols=max(1, min(count, 4)),
+                   title=note or None, title_fontsize=10)
 
 
 def _draw_bars(spec: dict[str, Any]) -> Figure:
@@ -220,7 +230,7 @@ def _draw_bars(spec: dict[str, Any]) -> Figure:
         ax.set_ylim(0, 1.0 if spec["stacked"] else max([v for vs in series.values() for v in vs] + [0.05]) * 1.1)
     else:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _legend(ax, len(names))
+    _legend(fig, ax, len(names))
     return fig
 
 
@@ -236,10 +246,10 @@ def _draw_lines(spec: dict[str, Any]) -> Figure:
     _x_ticks(ax, labels)
     if spec["percent"]:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
-    _legend(ax, len(spec["series"]))
-    if spec["weak_note"] and any(weak):
-        fig.text(0.0, 0.0, spec["weak_note"], fontsize=10, ha="left", va="top")
+    _legend(fig, ax, len(spec["series"]), spec["weak_note"] if any(weak) else "")
     return fig
 
 
@@ -253,7 +263,7 @@ def _plot_series(ax: Any, values: list[float | None], weak: list[bool], color: s
     solid = [i for i in xs if not weak[i]]
     hollow = [i for i in xs if weak[i]]
     if solid:
-        ax.plot(solid, [values[i] for i in solid], "o", color=color, markersize=5)
+        ax.plot(solid, [values[i] for i in solid], "o", color=color, markersize=6)
     if hollow:
         ax.plot(hollow, [values[i] for i in hollow], "o", markerfacecolor="none", markeredgecolor=color,
                 markeredgewidth=1.5, markersize=7)
@@ -263,7 +273,7 @@ def _draw_durations(spec: dict[str, Any]) -> Figure:
     panels, labels = spec["panels"], spec["labels"]
     fig = _figure(height=2.4 * len(panels) + 0.8)
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
-    styles = (("p90", "--", PALETTE[1]), ("mean", ":", PALETTE[2]), ("median", "-", PALETTE[0]))
+    styles = (("median", "-", PALETTE[0]), ("mean", ":", PALETTE[2]), ("p90", "--", PALETTE[1]))
     any_weak = False
     for ax, panel in zip(axes, panels):
         unit, scale = unit_for(panel["p90"] + panel["mean"] + panel["median"])
@@ -281,39 +291,51 @@ def _draw_durations(spec: dict[str, Any]) -> Figure:
     _x_ticks(axes[-1], labels)
     if spec["xlabel"]:
         axes[-1].set_xlabel(spec["xlabel"])
-    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
-    if any_weak:
-        fig.text(0.0, 0.0, f"Hollow points: fewer than {spec['min_n']} incidents, too few to trust.",
-                 fontsize=10, ha="left", va="top")
+    _legend(fig, axes[0], len(styles),
+            f"Hollow points: fewer than {spec['min_n']} incidents, too few to trust." if any_weak else "")
     return fig
 
 
 def _draw_box(spec: dict[str, Any]) -> Figure:
     fig = _figure()
     ax = fig.add_subplot()
-    groups = spec["groups"]
+    groups, min_n = spec["groups"], spec["min_n"]
     names = list(groups)
+    colors = spec["colors"]
     unit, scale = unit_for([v for vs in groups.values() for v in vs])
-    present = [(i, [v / scale for v in groups[n]]) for i, n in enumerate(names) if groups[n]]
-    if present:
-        bp = ax.boxplot([vals for _, vals in present], positions=[i for i, _ in present], widths=0.55,
+    scaled = {n: [v / scale for v in groups[n]] for n in names}
+    boxed = [(i, scaled[n]) for i, n in enumerate(names) if len(scaled[n]) >= min_n]
+    if boxed:
+        bp = ax.boxplot([vals for _, vals in boxed], positions=[i for i, _ in boxed], widths=0.55,
                         whis=(10, 90), showfliers=True, patch_artist=True,
-                        medianprops={"color": TEXT, "linewidth": 2},
+                        medianprops={"color": TEXT, "linewidth": 2.5},
                         whiskerprops={"color": TEXT}, capprops={"color": TEXT},
-                        flierprops={"marker": "o", "markersize": 3, "markeredgecolor": TEXT, "alpha": 0.6})
-        for (i, _), box in zip(present, bp["boxes"]):
-            box.set_facecolor(spec["colors"][i % len(spec["colors"])])
+                        flierprops={"marker": "o", "markersize": 3, "markeredgecolor": TEXT, "alpha": 0.7})
+        for (i, _), box in zip(boxed, bp["boxes"]):
+            box.set_facecolor(colors[i % len(colors)])
             box.set_edgecolor(TEXT)
-        positive = [v for _, vals in present for v in vals if v > 0]
-        if positive and max(positive) / min(positive) > 50 and len(positive) == sum(len(v) for _, v in present):
-            ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    few = False
+    for i, n in enumerate(names):
+        # A box drawn from a handful of values suggests a distribution that is not known:
+        # show the values themselves.
+        if 0 < len(scaled[n]) < min_n:
+            few = True
+            ax.plot([i] * len(scaled[n]), scaled[n], "o", markerfacecolor="none", markersize=8,
+                    markeredgewidth=1.8, markeredgecolor=colors[i % len(colors)])
+    values = [v for vs in scaled.values() for v in vs]
+    if values and min(values) > 0 and max(values) / min(values) > 50:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    elif values:
+        ax.set_ylim(bottom=0)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels([f"{n}\nn={len(groups[n])}" for n in names])
     ax.set_xlim(-0.6, len(names) - 0.4)
     _style(ax, spec["title"], spec["xlabel"], f"{spec['ylabel_prefix']} ({unit})")
-    fig.text(0.0, 0.0, "Box: middle half (25th to 75th percentile), line: median, whiskers: 10th and 90th percentile.",
-             fontsize=10, ha="left", va="top")
+    note = "Box: middle half (25th to 75th percentile); line: median; whiskers: 10th and 90th percentile."
+    if few:
+        note += f"\nHollow circles: each incident, where fewer than {min_n} have a value."
+    _legend(fig, None, 0, note)
     return fig
 
 
@@ -333,8 +355,7 @@ def _draw_hbars(spec: dict[str, Any]) -> Figure:
     ax.set_xlabel(spec["xlabel"])
     ax.grid(axis="x", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
-    if len(names) > 1:
-        ax.legend(loc="lower right")
+    _legend(fig, ax, len(names))
     return fig
 
 

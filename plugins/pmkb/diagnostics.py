@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Iterable, Literal
 
 Severity = Literal["error", "warning"]
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,10 @@ class Diagnostic:
         return self.severity == "error"
 
     def text(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        # One line per diagnostic whatever a quoted value holds: line breaks and terminal
+        # control characters from the file are shown escaped.
+        message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.message)
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {message}"
 
 
 def sort_key(d: Diagnostic) -> tuple:

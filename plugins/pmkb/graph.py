@@ -21,7 +21,7 @@ from .kb import KnowledgeBase
 # Members of categories up to this size are enumerated; above it, only the nearest in time
 # and those sharing another category are scored - exact for the top results, and linear
 # where one category holds thousands of incidents.
-_ENUMERATE_LIMIT = 256
+_ENUMERATE_LIMIT = 32
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ _INK = "#8a8f98"   # reads on the light and the dark theme alike
 def draw_category_graph(kb: KnowledgeBase, cg: nx.Graph) -> bytes:
     import matplotlib
     matplotlib.use("Agg")
+    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
     layer_of = {c.id: c.layer for c in kb.taxonomy.categories.values()}
@@ -40,15 +41,18 @@ def draw_category_graph(kb: KnowledgeBase, cg: nx.Graph) -> bytes:
         n = max(len(nodes), 1)
         pos = {c: (math.cos(2 * math.pi * k / n), math.sin(2 * math.pi * k / n)) for k, c in enumerate(nodes)}
         max_w = max((d["weight"] for _, _, d in cg.edges(data=True)), default=1)
-        for a, b, d in sorted(cg.edges(data=True), key=lambda e: e[2]["weight"]):
-            (x1, y1), (x2, y2) = pos[a], pos[b]
-            w = d["weight"] / max_w
-            ax.plot([x1, x2], [y1, y2], color=_INK, alpha=0.25 + 0.6 * w, linewidth=0.6 + 5 * w, zorder=1)
+        edges = sorted(cg.edges(data=True), key=lambda e: (e[2]["weight"], e[0], e[1]))
+        # One collection for all edges: a plot call per edge costs seconds at a few hundred edges.
+        ax.add_collection(LineCollection(
+            [(pos[a], pos[b]) for a, b, _ in edges],
+            linewidths=[0.6 + 5 * d["weight"] / max_w for _, _, d in edges],
+            colors=[(0.54, 0.56, 0.6, 0.25 + 0.6 * d["weight"] / max_w) for _, _, d in edges], zorder=1))
         max_n = max((cg.nodes[c]["incidents"] for c in nodes), default=1)
+        ax.scatter([pos[c][0] for c in nodes], [pos[c][1] for c in nodes],
+                   s=[60 + 900 * cg.nodes[c]["incidents"] / max_n for c in nodes],
+                   color=[colour[layer_of[c]] for c in nodes], zorder=2, edgecolors="white", linewidths=0.8)
         for c in nodes:
             x, y = pos[c]
-            size = 60 + 900 * cg.nodes[c]["incidents"] / max_n
-            ax.scatter([x], [y], s=size, color=colour[layer_of[c]], zorder=2, edgecolors="white", linewidths=0.8)
             angle = math.degrees(math.atan2(y, x))
             flip = 90 < angle or angle < -90
             ax.text(x * 1.09, y * 1.09, f"{c} ({cg.nodes[c]['incidents']})", color=_INK, fontsize=8.5,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from .graph import Related
 from .htmlutil import human_minutes, local_time, rel_url
@@ -14,8 +14,8 @@ from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
 from .metrics import durations
 from .model import Incident
-from .pages import Page, SiteContext
-from .render import render
+from .pages import Page, SiteContext, placeholder
+from .render import render_blocks
 
 # Lifecycle marks on the visual timeline, in order.
 _MARKS = (("started", "Impact started"), ("detected", "Detected"), ("mitigated", "Mitigated"), ("resolved", "Resolved"))
@@ -89,18 +89,30 @@ def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], recu
               for e in sorted(inc.timeline, key=lambda e: e.at)]
     title = f"{inc.id}: {inc.title}"
     body = rewrite_links(inc.source.body, inc.source.path, src, links)
-    markdown = render(
-        "incident.md.j2", incident=inc,
-        # page meta is printed unescaped by the theme: give it HTML-escaped text, as YAML
-        meta_title=Markup(json.dumps(str(escape(title)), ensure_ascii=False)),
-        meta_description=Markup(json.dumps(str(escape(" ".join((inc.summary or "").split())[:300])), ensure_ascii=False)),
+    fragments = render_blocks(
+        "incident.html.j2", incident=inc,
         severity=tax.term("severities", inc.severity), sev_rank=tax.severity_rank.get(inc.severity, 9) + 1,
         detection=tax.term("detection_sources", inc.detection),
         t={k: local_time(getattr(inc, k), tz) for k, _ in _MARKS},
         d={k: human_minutes(v) for k, v in durations(inc).items()},
         track=_track(inc), events=events, dimensions=dimensions, root_causes=root_causes,
-        body=Markup(body),
         actions=[{"item": a, "overdue": a.overdue(ctx.today)} for a in inc.action_items],
-        recurrence=Markup(recurrence_md), related=related_view,
+        related=related_view,
     )
-    return Page(src, title, markdown, edit_path=inc.source.path)
+    # The theme prints page meta unescaped: the title goes in HTML-escaped, as a YAML string.
+    meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
+    if inc.summary:
+        meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
+    sections = ["---", *meta, "---", "", placeholder("header"), "", placeholder("timeline"), ""]
+    if dimensions:
+        sections += ["## Failure dimensions", "", placeholder("dimensions"), ""]
+    if root_causes:
+        sections += ["## Root-cause categories", "", placeholder("causes"), ""]
+    sections += [body.strip(), ""]
+    if inc.action_items:
+        sections += ["## Action items", "", placeholder("actions"), ""]
+    if recurrence_md:
+        sections += [recurrence_md.strip(), ""]
+    if related_view:
+        sections += ["## Related incidents", "", placeholder("related"), ""]
+    return Page(src, title, "\n".join(sections), edit_path=inc.source.path, fragments=fragments)

@@ -62,6 +62,12 @@ def discover(incidents_dir: Path) -> tuple[list[Path], list[Path]]:
     md, other = [], []
     for dirpath, dirnames, filenames in os.walk(incidents_dir):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
+        # os.walk does not enter linked folders; list them so _assets reports them instead of
+        # their content vanishing from the site without a word
+        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        if linked:
+            other.extend(Path(dirpath) / d for d in linked)
+            dirnames[:] = [d for d in dirnames if d not in linked]
         for name in sorted(filenames):
             if name.startswith(("_", ".")):
                 continue
@@ -188,6 +194,14 @@ def _assets(settings: Settings, files: list[Path]) -> tuple[list[Asset], list[Di
     root = settings.incidents_dir
     for path in files:
         real = path.resolve()
+        if real.is_dir():
+            diags.append(Diagnostic(settings.shown(path), 1, 1, "error",
+                                    "this folder is a link; linked folders are not followed, so nothing in it would be "
+                                    "published: copy the files in instead"))
+            continue
+        if not real.exists():
+            diags.append(Diagnostic(settings.shown(path), 1, 1, "error", "this file is a link to a file that does not exist"))
+            continue
         if not real.is_relative_to(root):
             # A link pointing out of the knowledge base would publish whatever it points at.
             diags.append(Diagnostic(settings.shown(path), 1, 1, "error",

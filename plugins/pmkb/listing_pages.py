@@ -8,8 +8,8 @@ from .htmlutil import rel_url
 from .incident_page import category_src, incident_src
 from .kb import KnowledgeBase
 from .model import Incident
-from .pages import Page
-from .render import plain, render
+from .pages import Page, placeholder
+from .render import plain, render_blocks
 
 
 def _newest_first(kb: KnowledgeBase) -> list[Incident]:
@@ -31,9 +31,10 @@ def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
         {"key": "team", "label": "Team", "options": sorted({i.team for i in kb.incidents if i.team})},
         {"key": "year", "label": "Year", "options": sorted({r["year"] for r in rows}, reverse=True)},
     ]
-    md = render("index.md.j2", rows=rows, filters=filters, count=len(rows),
-                finals=sum(i.status == "final" for i in kb.incidents))
-    return Page(src, "Incidents", md, in_nav=True)
+    fragments = render_blocks("index.html.j2", rows=rows, filters=filters, count=len(rows),
+                              finals=sum(i.status == "final" for i in kb.incidents))
+    md = "\n".join(["---", "title: Incidents", "---", "", "# Incidents", "", placeholder("listing"), ""])
+    return Page(src, "Incidents", md, in_nav=True, fragments=fragments)
 
 
 def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_urls: bool = True) -> list[Page]:
@@ -76,13 +77,15 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
                + (": " + ", ".join(f"{n} {plain(s)}" for s, n in sorted(sev.items(), key=lambda kv: tax.severity_rank.get(kv[0], 99))) if incs else "")
                + ".</p>", ""]
         out.append(recurrence_md.get(cat_id, ""))
+        fragments = {}
         if incs:
-            out += ["## Incidents", "", '<div class="pmkb-index" data-search-exclude><table>',
-                    "<thead><tr><th>ID</th><th>Title</th><th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"]
-            for inc in incs:
-                out.append(f'<tr><td><a href="{rel_url(src, incident_src(inc), directory_urls)}">{inc.id}</a></td>'
-                           f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
-                           f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>")
-            out += ["</tbody></table></div>", ""]
-        pages.append(Page(src, cat.title, "\n".join(out)))
+            rows = [f'<tr><td><a href="{rel_url(src, incident_src(inc), directory_urls)}">{inc.id}</a></td>'
+                    f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
+                    f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>"
+                    for inc in incs]
+            fragments["incidents"] = ('<div class="pmkb-index" data-search-exclude><table><thead><tr><th>ID</th><th>Title</th>'
+                                      "<th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"
+                                      + "\n".join(rows) + "</tbody></table></div>")
+            out += ["## Incidents", "", placeholder("incidents"), ""]
+        pages.append(Page(src, cat.title, "\n".join(out), fragments=fragments))
     return pages

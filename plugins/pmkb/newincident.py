@@ -16,6 +16,7 @@ from .timestamps import now
 
 BUILTIN_TEMPLATE = Path(__file__).resolve().parent / "data" / "template.md"
 ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # a taxonomy id that YAML reads as itself, unquoted
 _ID_LINE = re.compile(r"^id:\s*['\"]?([A-Z][A-Z0-9-]*)", re.M)
 
 
@@ -66,14 +67,23 @@ def next_id(ids: set[str], year: int) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
 
+# JSON leaves these unescaped, but YAML reads them as line breaks (NEL, LS, PS) or refuses them.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
 def _yaml_text(value: str) -> str:
     # A JSON string is a valid YAML double-quoted scalar: safe for any title.
-    return json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def _yaml_key(value: str) -> str:
+    return value if _PLAIN_KEY.match(value) else _yaml_text(value)
 
 
 def render_template(template_text: str, **values: object) -> str:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     env.filters["yaml"] = _yaml_text
+    env.filters["yaml_key"] = _yaml_key
     return env.from_string(template_text).render(**values)
 
 
@@ -104,7 +114,7 @@ def create_incident(settings: Settings, title: str, severity: str | None = None,
         text = render_template(template_path.read_text(encoding="utf-8"), id=incident_id, title=title,
                                severity=severity, started=current.strftime("%Y-%m-%d %H:%M"),
                                today=current.date().isoformat(), year=current.year,
-                               severities=severities)
+                               severities=severities, dimensions=taxonomy.dimensions)
     except jinja2.TemplateError as exc:
         raise NewIncidentError(f"the template {settings.shown(template_path)} is broken: {exc}") from None
     target = settings.incidents_dir / str(current.year) / f"{incident_id.lower()}.md"

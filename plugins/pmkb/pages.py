@@ -18,6 +18,19 @@ class Page:
     url: str | None = None           # a site address other than MkDocs' default (incident pages)
     edit_path: str | None = None     # path of the real source file below incidents_dir, for "edit this page"
     in_nav: bool = False             # top-level pages (index, trends, actions...) may be in the nav
+    # HTML put in place of `<!--pmkb:NAME-->` after Markdown ran: Markdown parses only the
+    # author's text and the headings, not kilobytes of generated HTML (the slow part of a build).
+    fragments: dict[str, str] = field(default_factory=dict)
+
+
+def placeholder(name: str) -> str:
+    return f"<!--pmkb:{name}-->"
+
+
+def fill(html: str, fragments: dict[str, str]) -> str:
+    for name, fragment in fragments.items():
+        html = html.replace(placeholder(name), fragment, 1)
+    return html
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
 LINK_LIMIT = 10         # incident links in one table cell
+# A service or team page draws its chart from this many incidents on; below, the table
+# says it all, and every chart costs a few tenths of a second on a first build.
+SCOPE_CHART_MIN = 10
 
 DURATION_TITLES = {
     "time_to_detect": "Time to detect",
@@ -217,7 +220,8 @@ def _intro(kb: "KnowledgeBase") -> str:
 def _scope_markdown(kb: "KnowledgeBase", sc: _Scope, src: str, chart_base: str,
                     full: bool) -> tuple[str, list[StaticFile]]:
     """The sections of a trend page. `full` draws every chart; scoped pages (one service,
-    one team) draw the main one and give tables for the rest, to keep the first build fast."""
+    one team) draw the main one and give tables for the rest, to keep the first build of a
+    large knowledge base fast (tens of scopes times seven charts would take minutes)."""
     files: list[StaticFile] = []
 
     def chart(name: str, svg: bytes, alt: str) -> str:
@@ -235,10 +239,12 @@ def _scope_markdown(kb: "KnowledgeBase", sc: _Scope, src: str, chart_base: str,
     sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
     out.append("## Incidents per quarter\n\n")
-    out.append(chart("incidents", charts.bar_chart(
-        "Incidents per quarter by severity", sc.quarters, {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
-        ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})", colors=charts.SEVERITY_COLORS),
-        "Stacked bar chart: incidents per quarter, by severity"))
+    if full or len(sc.incidents) >= SCOPE_CHART_MIN:
+        out.append(chart("incidents", charts.bar_chart(
+            "Incidents per quarter by severity", sc.quarters,
+            {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
+            ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})", colors=charts.SEVERITY_COLORS),
+            "Stacked bar chart: incidents per quarter, by severity"))
     out.append(table(["Quarter"] + [md_text(s) for s in sev_ids] + ["Total"],
                      ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))]
                       for q in sc.quarters)))
@@ -333,10 +339,12 @@ def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any)
     for inc in sc.incidents:
         n_inc.update(inc.categories)
         n_rec.update(rec[inc.id].recurs)
-    n_failed: Counter = Counter()
+    # Distinct done items per category that a later incident here recurred past.
+    failed_items: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for ff in failed_fix_list(kb):
         if ff.later in ids:
-            n_failed.update(ff.categories)
+            for c in ff.categories:
+                failed_items[c].add((ff.earlier, ff.position))
     ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
     out = ["\n## Most recurring root-cause categories\n\n"]
     if not ranked:
@@ -350,10 +358,11 @@ def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any)
             {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
             xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories"))
     out.append("*Recurrences*: incidents that recur that very category. *Fixes that did not hold*: done action "
-               "items addressing the category, completed before a later incident recurred it.\n\n")
+               "items addressing the category, completed before the start of a later incident that recurred it "
+               "(each item counted once, however many incidents followed it).\n\n")
     out.append(table(["Category", "incidents", "recurrences", "recurrence rate", "fixes that did not hold"],
                      ([category_link(kb, c, src, with_id=True), str(n_inc[c]), str(n_rec[c]),
-                       percent(n_rec[c] / n_inc[c]), str(n_failed[c])] for c in ranked[:15])))
+                       percent(n_rec[c] / n_inc[c]), str(len(failed_items[c]))] for c in ranked[:15])))
     if len(ranked) > 15:
         out.append(f"\n{len(ranked) - 15} more categories recur; see [trends.json]({rel(src, 'trends.json')}) "
                    "(`by_category`).\n")
@@ -445,7 +454,7 @@ def _resolve_by_severity(kb: "KnowledgeBase", sc: _Scope, sev_ids: list[str], ch
     if chart:
         out.append(chart("resolve-by-severity", charts.box_chart(
             "Distribution of time to resolve, by severity", values, ylabel_prefix="time to resolve",
-            xlabel="severity", colors=charts.SEVERITY_COLORS),
+            xlabel="severity", colors=charts.SEVERITY_COLORS, min_n=SMALL_N),
             "Box plot: distribution of time to resolve per severity"))
     rows, weak = [], []
     for s in sev_ids:
@@ -553,8 +562,10 @@ def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: Sit
     if gaps:
         out.append(f"Gap between consecutive occurrences: median {human_minutes(statistics.median(gaps))}, "
                    f"shortest {human_minutes(min(gaps))}, longest {human_minutes(max(gaps))} (n={len(gaps)}). ")
-    out.append(f"**{len(failed)}** time{'s' if len(failed) != 1 else ''} a fix marked done before the later "
-               "incident did not prevent it.\n\n")
+    items = {(ff.earlier, ff.position) for ff in failed}
+    out.append(f"Fixes that did not hold: **{len(items)}** done action item{'s' if len(items) != 1 else ''} "
+               f"addressing this category {'was' if len(items) == 1 else 'were'} followed by a later incident "
+               f"recurring it ({len(failed)} pair{'s' if len(failed) != 1 else ''} of item and later incident).\n\n")
     if len(gaps) and len(gaps) < SMALL_N:
         out.append(_small_n_warning([f"n={len(gaps)}"], f"Fewer than {SMALL_N} gaps between occurrences"))
 
@@ -579,27 +590,33 @@ def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: Sit
 
     if failed:
         out.append("\n")
-        out.append(_failed_fix_admonition(kb, failed, src, "Fixes that did not hold in this category"))
+        out.append(_failed_fix_admonition(kb, failed, src, "Fixes that did not hold in this category",
+                                          show_category=False))
     return "".join(out)
 
 
-def _failed_fix_admonition(kb: "KnowledgeBase", failed: list[Any], src: str, title: str) -> str:
+def _failed_fix_admonition(kb: "KnowledgeBase", failed: list[Any], src: str, title: str, *,
+                           show_later: bool = True, show_category: bool = True) -> str:
     tz = kb.settings.tz
     newest = failed[::-1][:LIST_LIMIT]
+    header = ["Earlier incident", "Action item", "type", "completed"]
+    header += ["Later incident", "started"] if show_later else []
+    header += ["Category"] if show_category else []
     rows = []
     for ff in newest:
         a = kb.by_id[ff.earlier]
         item = a.action_items[ff.position]
         later = kb.by_id[ff.later]
-        rows.append([incident_link(a.id, src), md_text(item.title),
-                     item.completed.isoformat() if item.completed else "–",
-                     incident_link(later.id, src), local_date(later.started, tz).isoformat(),
-                     ", ".join(category_link(kb, c, src) for c in ff.categories)])
+        row = [incident_link(a.id, src), md_text(item.title), md_text(item.type),
+               item.completed.isoformat() if item.completed else "–"]
+        if show_later:
+            row += [incident_link(later.id, src), local_date(later.started, tz).isoformat()]
+        if show_category:
+            row.append(", ".join(category_link(kb, c, src) for c in ff.categories))
+        rows.append(row)
     note = (f"The {LIST_LIMIT} most recent of {len(failed)}.\n\n" if len(failed) > LIST_LIMIT else "")
-    text = (note + "An action item marked done, completed before a later incident started, that addressed a "
-            "category the later incident recurs.\n\n" +
-            table(["Earlier incident", "Action item", "completed", "Later incident", "started", "Category"], rows,
-                  ["l", "l", "l", "l", "l", "l"]))
+    text = (note + "Action items marked done, completed before the later incident started, that addressed a "
+            "category the later incident recurs.\n\n" + table(header, rows, ["l"] * len(header)))
     return admonition("danger", title, text)
 
 
@@ -637,7 +654,8 @@ def incident_recurrence_markdown(kb: "KnowledgeBase", incident_id: str, ctx: Sit
     if r.failed_fixes:
         failed = [ff for ff in failed_fix_list(kb) if ff.later == incident_id]
         out.append("\n")
-        out.append(_failed_fix_admonition(kb, failed, src, "A fix marked done did not prevent this incident"))
+        out.append(_failed_fix_admonition(kb, failed, src, "A fix marked done did not prevent this incident",
+                                          show_later=False))
     elif r.recurs:
         out.append("\nNo action item marked done before this incident addressed the categories it recurs.\n")
 

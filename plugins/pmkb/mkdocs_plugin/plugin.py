@@ -21,7 +21,7 @@ from mkdocs.utils import get_relative_url
 
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
-from ..pages import SiteContext
+from ..pages import SiteContext, fill
 from ..settings import Settings, SettingsError
 from ..site import FEED_URI, STYLE_URI, SCRIPT_URI, build_site
 from ..timestamps import today
@@ -40,6 +40,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.settings: Settings | None = None
         self.kb: KnowledgeBase | None = None
         self.has_feed = False
+        self.fragments: dict[str, dict[str, str]] = {}   # src_uri -> HTML fragments of that page
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         if command == "serve":
@@ -81,6 +82,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "")
         site = build_site(kb, ctx, directory_urls=config.use_directory_urls)
         docs_dir = Path(config.docs_dir).resolve()
+        self.fragments = {p.src_uri: p.fragments for p in site.pages if p.fragments}
         for page in site.pages:
             _refuse_clash(files, page.src_uri)
             # Incident and category pages are reached through links, never the nav (SPEC 5):
@@ -107,6 +109,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             ctx = SiteContext(today=today(self.kb.settings.tz), site_name=config.site_name)
             return render_home_markers(markdown, self.kb, ctx, page.file.src_uri, config.use_directory_urls)
         return markdown
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        fragments = self.fragments.get(page.file.src_uri)
+        return fill(html, fragments) if fragments else html
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self.has_feed and "</head>" in output:

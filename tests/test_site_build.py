@@ -1,0 +1,359 @@
+"""Real `mkdocs build`s of small knowledge bases: what the built site holds (SPEC sections 1, 5, 7).
+
+One knowledge base, built once for the module, carries every case (hostile text, assets,
+related incidents, time zones, drafts, a warning); a second, broken one checks that the
+build fails listing every error. Builds are subprocesses, as a user or CI runs them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import KB, ROOT, incident_text
+from sitehelpers import (BuildFailed, broken_refs, build_site, html_pages, page_path, parse_tree,
+                         resolve_ref, tiny_png)
+
+SCRIPT = "<script>alert(1)</script>"
+ATTR = '"><img src=x onerror=alert(1)>'
+NASTY = SCRIPT + ATTR
+SC, MA, CAP, PB = "data/schema-change", "monitoring/missing-alert", "infrastructure/capacity", "data/pipeline-bug"
+REPO = "https://github.com/example-org/kb"
+COMPUTED = {"url", "categories", "time_to_detect", "time_to_diagnose", "time_to_mitigate", "time_to_resolve",
+            "recurs", "recurrence_of", "related", "failed_fixes"}
+UTC_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+
+def q(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(text)
+
+
+# (file below incidents/, id, started as written, that instant in UTC, extra front matter)
+INCIDENTS = [
+    ("2025/xss.md", "INC-2025-010", "2025-06-01 10:00", "2025-06-01T08:00:00Z", f"""
+        summary: {q(NASTY)}
+        detected: 2025-06-01 10:30
+        resolved: "2025-06-01T12:00:00+02:00"
+        impact: {q(NASTY)}
+        trigger: {q(NASTY)}
+        services: [fraud-scoring-api]
+        team: risk-ml
+        authors: [Dana Ruiz, Ola Nowak]
+        models: [{{name: fraud-gbm, version: "7.2"}}]
+        dimensions:
+          data: {{contribution: high, evidence: [{q(NASTY)}]}}
+        root_causes: [{{category: {PB}, description: {q(NASTY)}}}]
+        timeline: [{{at: "2025-06-01 10:10", event: {q(NASTY)}, kind: deploy}}]
+        action_items:
+          - {{title: {q(NASTY)}, type: prevention, owner: risk-ml, due: 2025-07-01, status: open}}
+        x-slack: {{channel: "#fraud", pinned: true}}
+        """),
+    # a YAML timestamp (seconds given) without offset, in winter: CET is UTC+1
+    ("2024/old.md", "INC-2024-001", "2024-01-15 10:00:30", "2024-01-15T09:00:30Z", ""),
+    ("2025/b.md", "INC-2025-001", "2025-03-10 10:00", "2025-03-10T09:00:00Z", f"""
+        root_causes:
+          - {{category: {SC}, description: one}}
+          - {{category: {MA}, description: two}}
+          - {{category: {SC}, description: the same category again}}
+        """),
+    ("2025/c.md", "INC-2025-002", "2025-03-11 10:00", "2025-03-11T09:00:00Z", f"""
+        root_causes: [{{category: {SC}, description: x}}]
+        related: [INC-2024-001]
+        """),
+    ("2025/d.md", "INC-2025-003", "2025-03-09 10:00", "2025-03-09T09:00:00Z",
+     f"root_causes: [{{category: {SC}, description: x}}]"),
+    ("2025/e.md", "INC-2025-004", "2024-06-01 10:00", "2024-06-01T08:00:00Z",
+     f"root_causes: [{{category: {MA}, description: x}}]"),
+    ("2025/g.md", "INC-2025-005", "2024-05-01 10:00", "2024-05-01T08:00:00Z", f"""
+        root_causes: [{{category: {SC}, description: x}}, {{category: {MA}, description: y}}]
+        action_items:
+          - {{title: Contract tests, type: prevention, owner: data, due: 2024-05-20, status: done, completed: 2024-06-01,
+              addresses: [{SC}]}}
+        """),
+    ("2025/h.md", "INC-2025-006", "2025-04-01T10:00:00+02:00", "2025-04-01T08:00:00Z",
+     "related: [INC-2025-004, INC-2024-001, INC-2025-002]"),
+    # two incidents that started at the same instant, written differently: the smaller id is earlier
+    ("2025/a.md", "INC-2025-021", "2025-05-01 12:00", "2025-05-01T10:00:00Z", f"""
+        detected: 2025-05-01 12:05
+        resolved: 2025-05-01 13:00
+        root_causes: [{{category: {CAP}, description: x}}]
+        """),
+    ("2025/z.md", "INC-2025-020", "2025-05-01T10:00:00Z", "2025-05-01T10:00:00Z", ""),
+]
+STATUS = {"INC-2025-010": "final", "INC-2025-005": "review", "INC-2025-021": "final"}
+TITLES = {**{i[1]: f"Something broke in {i[0]}" for i in INCIDENTS}, "INC-2025-010": NASTY}
+BODIES = {"INC-2025-010": "The whiteboard: ![whiteboard](board.png) and the graph: ![graph](img/sub.png).\n\n"
+                          "It looked like [the old one](../2024/old.md#timeline).\n"}
+# Files that are not incidents: templates and anything hidden. Valid, so only the rule keeps them out.
+EXCLUDED = {"_templates/ml.md": "INC-2099-001", "2025/_draft.md": "INC-2099-002", ".hidden/x.md": "INC-2099-003",
+            "2025/.wip.md": "INC-2099-004"}
+EXPECTED_WARNING = "incidents/2025/a.md"   # final without a summary
+
+
+@dataclass
+class Built:
+    root: Path
+    site: Path
+    output: str
+    loaded: object     # the core's KnowledgeBase, for cross-checks
+
+    def page(self, url: str):
+        return parse_tree(page_path(self.site, url).read_text(encoding="utf-8"))
+
+    def incidents_json(self) -> list[dict]:
+        return json.loads((self.site / "incidents.json").read_text(encoding="utf-8"))["incidents"]
+
+
+def make_kb(root: Path) -> KB:
+    kb = KB(root)
+    config = kb.write_config(timezone="Europe/Berlin", related_limit=2)
+    text = config.read_text(encoding="utf-8").replace("  font: false\n", "  font: false\n  features: [content.action.edit]\n")
+    config.write_text(text + f"repo_url: {REPO}\nedit_uri: edit/main/docs/\n", encoding="utf-8")
+    for rel, id_, started, _utc, extra in INCIDENTS:
+        kb.add(rel, incident_text(id_, title=TITLES[id_], status=STATUS.get(id_, "draft"),
+                                  started=started, extra=extra, body=BODIES.get(id_, f"Body of {id_}.\n")))
+    kb.add("2025/board.png", tiny_png())
+    kb.add("2025/img/sub.png", tiny_png(5, 4))
+    for rel, id_ in EXCLUDED.items():
+        kb.add(rel, incident_text(id_, title="Not an incident"))
+    return kb
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Built:
+    base = tmp_path_factory.mktemp("site-build")
+    kb = make_kb(base / "kb")
+    result = build_site(kb.root, base / "site", strict=False)
+    return Built(kb.root, base / "site", result.stdout + result.stderr, kb.load())
+
+
+def test_one_page_per_incident_and_nothing_else(built):
+    pages = sorted(p.parent.name for p in (built.site / "incidents").glob("*/index.html"))
+    assert pages == sorted(i[1].lower() for i in INCIDENTS)
+    everything = "".join(p.read_text(encoding="utf-8", errors="replace") for p in built.site.rglob("*")
+                         if p.is_file() and p.suffix in (".html", ".json", ".xml"))
+    for id_ in EXCLUDED.values():
+        assert id_ not in everything, f"{id_} comes from an excluded file but reached the site"
+    assert not list(built.site.rglob("_templates")) and not list(built.site.rglob(".hidden"))
+
+
+def test_every_internal_link_resolves(built):
+    assert broken_refs(built.site) == []
+    # and MkDocs itself found nothing to warn about except the one intended warning
+    warnings = [line for line in built.output.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and EXPECTED_WARNING in warnings[0], built.output
+
+
+def test_hostile_text_is_escaped_everywhere(built):
+    pages = html_pages(built.site)
+    for page in pages:
+        raw = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in raw, page
+        assert "<img src=x" not in raw.lower() and "onerror=alert(1)>" not in raw, page
+        assert "&amp;lt;script" not in raw, f"{page}: escaped twice"
+        tree = parse_tree(raw)
+        assert not [s for s in tree.find_all("script") if "alert(1)" in s.text()], page
+        assert not tree.find_all("img", src="x"), page
+    index = (built.site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "<script>alert" not in index and "<img src=x" not in index   # Material shows titles as HTML
+
+    page = built.page("incidents/inc-2025-010/")
+    # shown as the very text the author wrote: escaped once, not interpreted, not mangled
+    assert page.find("title").text().startswith(f"INC-2025-010: {NASTY}")
+    assert page.find("h1").text() == f"INC-2025-010 {NASTY}"
+    header_topics = [e.text().strip() for e in page.find_all(cls="md-header__topic")]
+    assert f"INC-2025-010: {NASTY}" in header_topics
+    for cls in ("pmkb-summary", "pmkb-events", "pmkb-causes", "pmkb-dimensions", "pmkb-actions", "pmkb-facts"):
+        assert NASTY in page.find(cls=cls).text(), cls
+    assert page.find("meta", name="description").attrs["content"] == NASTY
+    assert NASTY in built.page("incidents/").find(cls="pmkb-index").text()
+    assert NASTY in built.page(f"categories/{PB}/").find(cls="pmkb-index").text()
+
+
+def test_assets_beside_an_incident_are_published_and_linked(built):
+    page_file = page_path(built.site, "incidents/inc-2025-010/")
+    page = built.page("incidents/inc-2025-010/")
+    imgs = {img.attrs["alt"]: img.attrs["src"] for img in page.find("article").find_all("img")}
+    assert set(imgs) == {"whiteboard", "graph"}
+    for alt, src in imgs.items():
+        target = resolve_ref(built.site, page_file, src)
+        assert target is not None and target.is_file(), (alt, src)
+    assert resolve_ref(built.site, page_file, imgs["whiteboard"]).read_bytes() == tiny_png()
+    assert resolve_ref(built.site, page_file, imgs["graph"]).read_bytes() == tiny_png(5, 4)
+    link = [a for a in page.find("article").find_all("a") if a.text() == "the old one"][0]
+    assert link.attrs["href"].endswith("#timeline")
+    assert resolve_ref(built.site, page_file, link.attrs["href"]) == page_path(built.site, "incidents/inc-2024-001/")
+
+
+def test_a_broken_knowledge_base_fails_listing_every_error(kb, tmp_path):
+    kb.add("ok.md", incident_text("INC-2025-001"))
+    kb.add("a.md", incident_text("INC-2025-002", severity="SEV9", extra="titel: typo"))
+    kb.add("deep/b.md", incident_text("INC-2025-003", started="2025-06-01 10:00", extra="""
+        detected: 2025-05-01 10:00
+        root_causes: [{category: data/no-such-category, description: x}]
+        """))
+    kb.add("c.md", "no front matter at all\n")
+    kb.add("d.md", incident_text("INC-2025-001", title="Same id as ok.md"))
+    expected = kb.load().errors
+    assert {d.path for d in expected} >= {"incidents/a.md", "incidents/deep/b.md", "incidents/c.md"}
+    assert len(expected) >= 6
+
+    result = build_site(kb.root, tmp_path / "site", strict=False, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for d in expected:
+        assert re.search(rf"{re.escape(d.path)}:{d.line}:{d.column}: error: ", output), d.text()
+        assert d.text() in output
+    assert "Traceback" not in output
+
+
+def test_warnings_fail_only_a_strict_build(built, tmp_path):
+    warning = [d for d in built.loaded.warnings]
+    assert [d.path for d in warning] == [EXPECTED_WARNING] and "summary" in warning[0].message
+    assert warning[0].text() in built.output          # the plain build passed and said so
+    with pytest.raises(BuildFailed) as failed:
+        build_site(built.root, tmp_path / "strict", strict=True)
+    assert warning[0].text() in str(failed.value)
+
+
+def test_incidents_json_follows_the_spec(built):
+    records = built.incidents_json()
+    utc = {i[1]: i[3] for i in INCIDENTS}
+    assert [r["id"] for r in records] == sorted(utc, key=lambda id_: (utc[id_], id_))
+    assert [r["id"] for r in records].index("INC-2025-020") < [r["id"] for r in records].index("INC-2025-021")
+    files = {i[1]: i[0] for i in INCIDENTS}
+    for r in records:
+        source = (built.root / "incidents" / files[r["id"]]).read_text(encoding="utf-8")
+        given = yaml.safe_load(source.split("---\n")[1])
+        assert set(r) == set(given) | COMPUTED, r["id"]
+        assert r["started"] == utc[r["id"]]
+        for key in ("started", "detected", "mitigated", "resolved"):
+            if key in r:
+                assert UTC_STAMP.match(r[key]), (r["id"], key, r[key])
+        for event in r.get("timeline", []):
+            assert UTC_STAMP.match(event["at"])
+        for item in r.get("action_items", []):
+            assert DATE.match(item["due"]) and DATE.match(item.get("completed", "2000-01-01"))
+        assert r["url"] == f"incidents/{r['id'].lower()}/"
+        assert (built.site / r["url"] / "index.html").is_file()
+        assert r["categories"] == list(dict.fromkeys(rc["category"] for rc in given.get("root_causes", [])))
+        for key in ("title", "summary", "impact", "trigger", "services", "models", "dimensions"):
+            if key in given:
+                assert r[key] == given[key], (r["id"], key)
+
+    by_id = {r["id"]: r for r in records}
+    x = by_id["INC-2025-010"]
+    assert x["x-slack"] == {"channel": "#fraud", "pinned": True}
+    assert x["detected"] == "2025-06-01T08:30:00Z" and x["resolved"] == "2025-06-01T10:00:00Z"
+    assert x["timeline"][0]["at"] == "2025-06-01T08:10:00Z"
+    assert x["action_items"][0]["due"] == "2025-07-01"
+    assert (x["time_to_detect"], x["time_to_resolve"], x["time_to_mitigate"], x["time_to_diagnose"]) == (30, 120, None, None)
+    assert by_id["INC-2025-005"]["action_items"][0]["completed"] == "2024-06-01"
+    assert by_id["INC-2025-001"]["categories"] == [SC, MA]
+    empty = by_id["INC-2024-001"]
+    assert {k: empty[k] for k in COMPUTED - {"url"}} == {
+        "categories": [], "time_to_detect": None, "time_to_diagnose": None, "time_to_mitigate": None,
+        "time_to_resolve": None, "recurs": [], "recurrence_of": [], "related": [], "failed_fixes": []}
+
+
+def test_incidents_json_recurrence_and_failed_fixes(built):
+    b = {r["id"]: r for r in built.incidents_json()}["INC-2025-001"]
+    # G (2024-05-01) and E (2024-06-01) had its categories within 365 days, and D the day before
+    assert b["recurs"] == [SC, MA]
+    assert b["recurrence_of"] == ["INC-2025-005", "INC-2025-004", "INC-2025-003"]
+    # G's done item addressing schema changes was completed before B started: it did not hold
+    assert b["failed_fixes"] == [{"incident": "INC-2025-005", "action": 0}]
+
+
+def test_schema_is_published(built):
+    assert (built.site / "schema" / "incident.schema.json").read_bytes() == (ROOT / "schema" / "incident.schema.json").read_bytes()
+
+
+def _tokens(text: str) -> set[str]:
+    # Material's search index separator (its default `[\s\-]+`), on lower-cased text
+    return set(re.split(r"[\s\-]+", html.unescape(re.sub(r"<[^>]+>", " ", text)).lower()))
+
+
+def test_search_index_holds_each_incident_with_its_facts(built):
+    docs = json.loads((built.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    for inc in built.loaded.incidents:
+        mine = [d for d in docs if d["location"].split("#")[0] == inc.url]
+        assert mine and mine[0]["location"] == inc.url, inc.id
+        assert html.unescape(mine[0]["title"]) == f"{inc.id}: {inc.title}"
+        tokens = set().union(*(_tokens(d["title"] + " " + d["text"]) for d in mine))
+        wanted = [inc.id, *inc.categories, *inc.services, *(m.name for m in inc.models), *inc.authors, inc.team or ""]
+        for term in wanted:
+            # every word of the term must be a token of its own, not glued to a label
+            assert _tokens(term) <= tokens, (inc.id, term, _tokens(term) - tokens)
+    x = [d for d in docs if d["location"].startswith("incidents/inc-2025-010/")]
+    assert {"fraud", "scoring", "api", "gbm", "risk", "ml", "dana", "nowak"} <= set().union(*(_tokens(d["text"]) for d in x))
+
+
+def _incident_hrefs(built: Built, page_file: Path, element) -> list[str]:
+    out = []
+    for a in element.find_all("a"):
+        target = resolve_ref(built.site, page_file, a.attrs.get("href") or "#")
+        if target is not None and target.parent.parent == built.site / "incidents":
+            out.append(target.parent.name)
+    return out
+
+
+def test_incidents_are_not_in_the_navigation(built):
+    ids = [i[1] for i in INCIDENTS]
+    for page_file in html_pages(built.site):
+        tree = parse_tree(page_file.read_text(encoding="utf-8"))
+        for nav in tree.find_all("nav"):
+            assert _incident_hrefs(built, page_file, nav) == [], page_file
+        if page_file.parent.parent == built.site / "incidents":
+            own = page_file.parent.name.upper()
+            # outside the article nothing names another incident; inside, only links do
+            outside = tree.text(skip=lambda e: e.tag == "article")
+            article = tree.find("article")
+            prose = article.text(skip=lambda e: e.tag == "a" or "pmkb-related" in e.classes)
+            for other in ids:
+                if other != own:
+                    assert other not in outside and other.lower() not in outside, (page_file, other)
+                    assert other not in prose, (page_file, other)
+
+
+def test_related_incidents_explicit_first_then_rarest_shared(built):
+    expected = {
+        # two shared categories, then the one sharing the rarer category (missing-alert, 3
+        # incidents) ahead of the closer-in-time ones sharing schema-change (4 incidents)
+        "INC-2025-001": ["INC-2025-005", "INC-2025-004"],
+        # explicit links are all shown, in the order given, even beyond related_limit
+        "INC-2025-006": ["INC-2025-004", "INC-2024-001", "INC-2025-002"],
+    }
+    records = {r["id"]: r for r in built.incidents_json()}
+    for id_, related in expected.items():
+        assert records[id_]["related"] == related
+    c = records["INC-2025-002"]["related"]
+    assert c[0] == "INC-2024-001" and len(c) == 2 and c[1] in {"INC-2025-001", "INC-2025-003", "INC-2025-005"}
+    for id_, r in records.items():
+        assert id_ == "INC-2025-006" or len(r["related"]) <= 2     # related_limit: 2
+        page_file = page_path(built.site, r["url"])
+        tree = parse_tree(page_file.read_text(encoding="utf-8"))
+        listing = tree.find("ul", cls="pmkb-related")
+        shown = _incident_hrefs(built, page_file, listing) if listing is not None else []
+        assert shown == [x.lower() for x in r["related"]], id_
+
+
+def test_edit_link_opens_the_incident_file(built):
+    edit = built.page("incidents/inc-2025-010/").find("a", rel="edit")
+    assert edit is not None and edit.attrs["href"] == f"{REPO}/edit/main/incidents/2025/xss.md"
+    home = built.page("").find("a", rel="edit")
+    assert home.attrs["href"] == f"{REPO}/edit/main/docs/index.md"
+
+
+def test_drafts_are_marked(built):
+    for _rel, id_, *_ in INCIDENTS:
+        note = built.page(f"incidents/{id_.lower()}/").find(cls="pmkb-draft-note")
+        assert (note is not None) == (STATUS.get(id_, "draft") != "final"), id_

@@ -1,0 +1,232 @@
+"""Benchmarks of the knowledge base on a synthetic set of incidents.
+
+    python tools/benchmark.py validate --n 10000 [--seed 0] [--repeat 3] [--keep DIR]
+
+Each subcommand generates N incidents with tools/synth.py into a temporary folder (or
+DIR), checks that they validate without an error or a warning, times its measures
+`--repeat` times, interleaved so that a noisy neighbour hurts them alike, and prints a
+Markdown table of the medians together with the command line and the machine.
+
+`validate` compares the validator with the floor that any YAML-based tool pays:
+
+(a) PyYAML's C loader on the front matter alone: `yaml.load(front, Loader=yaml.CSafeLoader)`
+    for each of the N files, one process, the files already read into memory and the front
+    matter already split from the body (neither reading nor splitting is timed);
+(b) `pmkb validate` as a user runs it: the installed command, in a subprocess started in
+    the knowledge base's folder, wall clock from start to exit, interpreter start-up and
+    imports included;
+(c) `Loader().load(settings)` in this process: what `mkdocs build` pays to read the
+    knowledge base (every file read, checked and turned into an Incident, checks across
+    files, ordering), settings already read.
+
+Further subcommands (`build`: the site, against a plain mkdocs-material build of the same
+bodies) plug in the same way: a function taking the parsed arguments and returning rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import synth  # noqa: E402  (tools/ is not a package)
+
+
+@dataclass
+class Row:
+    key: str           # (a), (b), ...
+    what: str
+    seconds: list[float]
+    count: int         # incidents handled per run
+    base: str | None = None   # key of the row it is compared with
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.median if self.median else float("inf")
+
+
+# -- shared helpers ----------------------------------------------------------------------
+
+def pmkb_command() -> list[str]:
+    """The installed `pmkb` next to this interpreter, else the one on PATH."""
+    beside = Path(sys.executable).with_name("pmkb")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("pmkb")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "pmkb.cli"]
+
+
+def machine_facts() -> dict[str, str]:
+    facts = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+    try:
+        import yaml
+        facts["pyyaml"] = f"{yaml.__version__} (libyaml {'yes' if yaml.__with_libyaml__ else 'no'})"
+    except ImportError:  # pragma: no cover
+        pass
+    if hasattr(os, "getloadavg"):
+        facts["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return facts
+
+
+def make_kb(n: int, seed: int, keep: Path | None) -> tuple[Path, float, Callable[[], None]]:
+    """(root, seconds to generate, cleanup)."""
+    if keep is not None:
+        root = keep
+        cleanup = lambda: None  # noqa: E731
+    else:
+        tmp = tempfile.mkdtemp(prefix="pmkb-bench-")
+        root = Path(tmp) / "kb"
+        cleanup = lambda: shutil.rmtree(tmp, ignore_errors=True)  # noqa: E731
+    start = time.perf_counter()
+    synth.generate(n, root, seed=seed)
+    return root, time.perf_counter() - start, cleanup
+
+
+def check_clean(root: Path, n: int) -> None:
+    """Every generated incident must be valid with no warning: else the timings mean little."""
+    proc = subprocess.run(pmkb_command() + ["validate", "--strict", "--format", "json"], cwd=root,
+                          capture_output=True, text=True)
+    diags = json.loads(proc.stdout or "[]") if proc.stdout.strip().startswith("[") else None
+    if proc.returncode != 0 or diags:
+        shown = (proc.stdout + proc.stderr)[:2000]
+        raise SystemExit(f"benchmark: the generated knowledge base does not validate cleanly "
+                         f"(exit {proc.returncode}):\n{shown}")
+    counted = proc.stderr.strip()
+    if counted and not counted.startswith(f"{n} incident"):
+        raise SystemExit(f"benchmark: expected {n} valid incidents, pmkb said: {counted}")
+
+
+def markdown_table(rows: list[Row], repeat: int) -> str:
+    by_key = {r.key: r for r in rows}
+    out = [f"| measure | what | median of {repeat} (s) | min (s) | incidents/s | ratio |",
+           "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        ratio = f"{r.median / by_key[r.base].median:.2f} x {r.base}" if r.base else "1"
+        out.append(f"| {r.key} | {r.what} | {r.median:.2f} | {min(r.seconds):.2f} | {r.rate:,.0f} | {ratio} |")
+    return "\n".join(out)
+
+
+def report(title: str, rows: list[Row], repeat: int, extra: dict[str, str]) -> str:
+    facts = {**machine_facts(), **extra}
+    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__)] + sys.argv[1:])
+    lines = [f"## {title}", "", f"Command: `{command}`", "", markdown_table(rows, repeat), ""]
+    lines += [f"- {k}: {v}" for k, v in facts.items()]
+    return "\n".join(lines) + "\n"
+
+
+# -- validate ----------------------------------------------------------------------------
+
+def _fronts(root: Path) -> list[str]:
+    from pmkb.frontmatter import decode, split
+    from pmkb.kb import discover
+    files, _ = discover((root / "incidents").resolve())
+    return [split(decode(p.read_bytes())).front for p in files]
+
+
+def time_bare_parse(fronts: list[str]) -> float:
+    import yaml
+    loader = yaml.CSafeLoader
+    gc.collect()
+    start = time.perf_counter()
+    for front in fronts:
+        yaml.load(front, Loader=loader)
+    return time.perf_counter() - start
+
+
+def time_cli(root: Path) -> float:
+    cmd = pmkb_command() + ["validate"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark: pmkb validate exited {proc.returncode}: {proc.stderr.decode()[:2000]}")
+    return elapsed
+
+
+def time_load(root: Path, n: int) -> float:
+    from pmkb.kb import Loader
+    from pmkb.settings import load_settings
+    settings = load_settings(root / "mkdocs.yml")
+    gc.collect()
+    start = time.perf_counter()
+    kb = Loader().load(settings)
+    elapsed = time.perf_counter() - start
+    if len(kb.incidents) != n or kb.diagnostics:
+        raise SystemExit(f"benchmark: Loader().load found {len(kb.incidents)} incidents and "
+                         f"{len(kb.diagnostics)} diagnostics; expected {n} and none")
+    del kb
+    gc.collect()
+    return elapsed
+
+
+def cmd_validate(args: argparse.Namespace) -> str:
+    root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)
+    try:
+        check_clean(root, args.n)   # also warms the page cache and the interpreter's byte code
+        fronts = _fronts(root)
+        front_bytes = sum(len(f.encode()) for f in fronts)
+        file_bytes = sum(p.stat().st_size for p in (root / "incidents").rglob("*.md"))
+        a, b, c = [], [], []
+        for _ in range(args.repeat):
+            a.append(time_bare_parse(fronts))
+            b.append(time_cli(root))
+            c.append(time_load(root, args.n))
+        rows = [
+            Row("(a)", "PyYAML CSafeLoader, front matter only, in memory, 1 process", a, args.n),
+            Row("(b)", "`pmkb validate` subprocess, wall clock incl. start-up", b, args.n, base="(a)"),
+            Row("(c)", "`Loader().load(settings)` in process", c, args.n, base="(a)"),
+        ]
+        extra = {
+            "incidents": f"{args.n:,} (seed {args.seed}; generated in {gen_seconds:.1f} s)",
+            "mean file size": f"{file_bytes / args.n / 1024:.1f} KiB, of which front matter {front_bytes / args.n / 1024:.1f} KiB",
+        }
+        return report(f"Validation, {args.n:,} incidents", rows, args.repeat, extra)
+    finally:
+        cleanup()
+
+
+# -- entry point -------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmarks of pmkb on synthetic incidents.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="validation against the bare YAML parse")
+    for p in (v,):
+        p.add_argument("--n", type=int, default=10_000, help="how many incidents (default 10000)")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--repeat", type=int, default=3, help="runs of each measure; the median is reported")
+        p.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                       help="generate into DIR and keep it (default: a temporary folder, removed)")
+    v.set_defaults(run=cmd_validate)
+    args = ap.parse_args(argv)
+    print(args.run(args), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
