@@ -103,6 +103,7 @@ def test_anchor_and_alias_are_each_reported_where_written():
     assert [(d.line, d.column) for d in anchor] == [(7, 11)]
     assert [(d.line, d.column) for d in alias] == [(8, 10)]
     assert all("not allowed" in d.message for d in anchor + alias)
+    assert len(found) == 2  # nothing else: the alias is not read as an empty value of the wrong type
 
 
 def test_unused_anchor_is_an_error_too():
@@ -157,11 +158,12 @@ def test_billion_laughs_fails_fast_without_expanding():
 
 
 def test_parse_never_expands_shared_nodes():
-    parsed = parse("a: &x [1, 2]\nb: *x\nc: *x\n")
+    parsed = parse("a: &x [1, 2]\nb: *x\nc: *x\nd: &s 12\ne: *s\n")
     assert parsed.value["a"] == [1, 2]
-    assert parsed.value["b"] is None and parsed.value["c"] is None
+    assert parsed.value["b"] == [] and parsed.value["c"] == [] and parsed.value["b"] is not parsed.value["a"]
+    assert parsed.value["e"] == 12  # a scalar costs nothing to read twice
     lines = sorted(p.line for p in parsed.problems)
-    assert lines == [1, 2, 3]
+    assert lines == [1, 2, 3, 4, 5]
 
 
 # -- duplicate keys, merge keys -----------------------------------------------------------

@@ -24,7 +24,7 @@ def latest_html(kb: KnowledgeBase, src: str, directory_urls: bool, count: int = 
     rows = [f'<tr><td><a href="{rel_url(src, incident_src(i), directory_urls)}">{i.id}</a></td><td>{plain(i.title)}</td>'
             f"<td>{plain(i.severity)}</td><td>{i.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{i.status}</td></tr>"
             for i in newest]
-    return ('<div class="pmkb-index" data-search-exclude><table><thead><tr><th>ID</th><th>Title</th><th>Severity</th>'
+    return ('<div class="pmkb-index" data-search-exclude data-pagefind-ignore><table><thead><tr><th>ID</th><th>Title</th><th>Severity</th>'
             "<th>Started</th><th>Status</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
 
 

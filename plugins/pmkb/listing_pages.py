@@ -83,7 +83,7 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
                     f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
                     f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>"
                     for inc in incs]
-            fragments["incidents"] = ('<div class="pmkb-index" data-search-exclude><table><thead><tr><th>ID</th><th>Title</th>'
+            fragments["incidents"] = ('<div class="pmkb-index" data-search-exclude data-pagefind-ignore><table><thead><tr><th>ID</th><th>Title</th>'
                                       "<th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"
                                       + "\n".join(rows) + "</tbody></table></div>")
             out += ["## Incidents", "", placeholder("incidents"), ""]

@@ -178,8 +178,14 @@ class _Builder:
     def build(self, node: Node) -> Any:
         if self.careful:
             if id(node) in self.seen:
-                return None  # an alias: reported where it is written (_anchor_problems); never expanded
-            self.seen.add(id(node))
+                # An alias, reported where it is written (_anchor_problems). Never expanded: an
+                # empty container of the right kind, so no type error lands on the anchor's line.
+                if isinstance(node, SequenceNode):
+                    return []
+                if isinstance(node, MappingNode):
+                    return {}
+            else:
+                self.seen.add(id(node))
         tag = node.tag
         if isinstance(node, ScalarNode):
             if tag == STR or tag == TIMESTAMP:

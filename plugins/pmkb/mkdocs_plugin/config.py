@@ -23,3 +23,9 @@ class PostmortemsConfig(Config):
 
     related_limit = opt.Type(int, default=DEFAULTS["related_limit"])
     """How many related incidents an incident page lists (explicit links always all)."""
+
+    search_index = opt.Choice(("theme", "pagefind"), default="theme")
+    """`theme`: the theme's search plugin (one index file, fine to a few thousand incidents).
+    `pagefind`: also build a chunked Pagefind index and a `find/` search page, which
+    stays small to download at any size (remove `search` from plugins to drop the big
+    index)."""

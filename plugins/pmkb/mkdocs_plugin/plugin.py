@@ -22,6 +22,7 @@ from mkdocs.utils import get_relative_url
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
 from ..pages import SiteContext, fill
+from ..pagefind import PagefindError, index_site, mark_body, search_page
 from ..settings import Settings, SettingsError
 from ..site import FEED_URI, STYLE_URI, SCRIPT_URI, build_site
 from ..timestamps import today
@@ -81,6 +82,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.kb = kb
         ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "")
         site = build_site(kb, ctx, directory_urls=config.use_directory_urls)
+        if self.config.search_index == "pagefind":
+            site.pages.append(search_page(config.site_url or ""))
         docs_dir = Path(config.docs_dir).resolve()
         self.fragments = {p.src_uri: p.fragments for p in site.pages if p.fragments}
         for page in site.pages:
@@ -115,11 +118,20 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return fill(html, fragments) if fragments else html
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self.config.search_index == "pagefind":
+            output = mark_body(output)
         if self.has_feed and "</head>" in output:
             href = get_relative_url(FEED_URI, page.url or ".")
             link = f'<link rel="alternate" type="application/atom+xml" title="New postmortems" href="{href}">'
             output = output.replace("</head>", link + "</head>", 1)
         return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.search_index == "pagefind":
+            try:
+                log.info(f"Pagefind: {index_site(Path(config.site_dir))}")
+            except PagefindError as exc:
+                raise PluginError(f"postmortems: {exc}") from None
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
         assert self.settings is not None
