@@ -179,8 +179,10 @@ def test_written_file_has_the_sections(kb):
     body = inc.source.body
     positions = [body.index(s) for s in SECTIONS]
     assert positions == sorted(positions)
-    for dim in ("### Serving infrastructure", "### Model quality", "### Data pipeline"):
-        assert dim in body.split("## Diagnosis by failure dimension")[1].split("## Root causes")[0]
+    diagnosis = body.split("## Diagnosis by failure dimension")[1].split("## Root causes")[0]
+    for dim in ("### Serving infrastructure", "### Model quality", "### Data pipeline"):  # one per taxonomy dimension
+        assert dim in diagnosis
+    assert "endpoints, containers, autoscaling, latency, availability." in diagnosis
 
 
 def test_written_file_follows_a_replaced_taxonomy(kb):

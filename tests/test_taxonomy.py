@@ -55,6 +55,21 @@ def test_shipped_taxonomy_covers_the_spec_layers():
     assert [s.id for s in tax.severities][0] == "SEV1" and tax.severity_rank["SEV1"] == 0
 
 
+def test_shipped_descriptions_are_whole_sentences():
+    # A comma inside an unquoted {...} value cuts the description short; every one ends with a full stop.
+    tax = load_taxonomy(SHIPPED)
+    terms = [*tax.severities, *tax.detection_sources, *tax.dimensions, *tax.categories.values()]
+    assert all(t.description.endswith(".") for t in terms), [t.id for t in terms if not t.description.endswith(".")]
+    assert tax.term("dimensions", "serving").description.endswith("autoscaling, latency, availability.")
+
+
+def test_x_keys_are_allowed_in_the_taxonomy(tmp_path: Path):
+    path = tmp_path / "taxonomy.yml"
+    path.write_text(CUSTOM.replace("{id: toil, title: Toil}", "{id: toil, title: Toil, x-owner: sre}") + "x-version: 2\n",
+                    encoding="utf-8")
+    assert "ops/toil" in load_taxonomy(path).categories
+
+
 # -- ids used by an incident --------------------------------------------------------------
 
 def test_unknown_severity_lists_valid_ids():
@@ -187,6 +202,11 @@ def test_knowledge_base_may_replace_the_taxonomy(kb):
     (CUSTOM + "extra: [\n", 14, "invalid YAML"),
     (CUSTOM.replace("title: Toil}", "title: Toil}\n  - {id: empty, title: Empty}"), 13, "layer 'empty' has no categories"),
     (CUSTOM.replace("dimensions:", "dimensions: &d").replace("layers:", "x: *d\nlayers:"), 6, "anchor"),
+    (CUSTOM.replace("{id: pager, title: Pager}", "{id: pager, title: Pager, description: Paged, then called}"), 5,
+     "unknown key 'then called' (a comma inside {...} ends a value: put text with commas in quotes)"),
+    (CUSTOM.replace("{id: toil, title: Toil}", "{id: toil, titel: Toil}"), 12, "unknown key 'titel' (did you mean 'title'?)"),
+    (CUSTOM.replace("    title: Operations\n", "    title: Operations\n    colour: red\n"), 11, "unknown key 'colour'"),
+    (CUSTOM + "severity_levels: 3\n", 13, "unknown key 'severity_levels'"),
 ])
 def test_bad_taxonomy_file_is_reported_with_position(tmp_path: Path, text, line, words):
     path = tmp_path / "taxonomy.yml"

@@ -14,7 +14,7 @@ import click
 
 from .diagnostics import FORMATTERS, Diagnostic
 from .frontmatter import ReadProblem
-from .kb import KnowledgeBaseError, Loader
+from .kb import KnowledgeBaseError, Loader, NoIncidentsFolder
 from .newincident import NewIncidentError, create_incident
 from .settings import Settings, SettingsError, load_settings
 from .similar import read_incident_like, similar as find_similar
@@ -69,7 +69,10 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str, config_file: Path 
         kb = Loader().load(settings, only=list(paths) if paths else None)
         diags: list[Diagnostic] = kb.diagnostics
         count = len(kb.incidents)
-    except KnowledgeBaseError as exc:
+    except NoIncidentsFolder as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    except KnowledgeBaseError as exc:  # the taxonomy has errors: listed like any file's
         diags, count = exc.diagnostics, 0
     click.echo(FORMATTERS[fmt](diags), nl=False)
     errors = sum(d.is_error for d in diags)

@@ -96,8 +96,8 @@ class Loader:
         (`pmkb validate FILE`), while the whole knowledge base is still read for the
         checks across files."""
         if not settings.incidents_dir.is_dir():
-            raise KnowledgeBaseError([Diagnostic(settings.shown(settings.incidents_dir), 1, 1, "error",
-                                                 "the incidents folder does not exist; create it or fix 'incidents_dir' in mkdocs.yml")])
+            raise NoIncidentsFolder([Diagnostic(settings.shown(settings.incidents_dir), 1, 1, "error",
+                                                "the incidents folder does not exist; create it or fix 'incidents_dir' in mkdocs.yml")])
         rules = self.rules(settings)
         rules_key = (settings.taxonomy.read_bytes(), settings.timezone)
         if rules_key != self._rules_key:
@@ -242,6 +242,10 @@ class KnowledgeBaseError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__("\n".join(d.text() for d in diagnostics))
         self.diagnostics = diagnostics
+
+
+class NoIncidentsFolder(KnowledgeBaseError):
+    """Nothing to validate: the command could not run (exit 2), unlike a file with errors."""
 
 
 def load(settings: Settings, workers: int | None = None) -> KnowledgeBase:

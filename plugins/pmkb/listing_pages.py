@@ -60,7 +60,7 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
             href = rel_url("categories/index.md", category_src(cat.id), directory_urls)
             last = incs[0].started.astimezone(kb.settings.tz).date().isoformat() if incs else "–"
             lines.append(f'<tr><td><a href="{href}">{plain(cat.title)}</a><br><code>{plain(cat.id)}</code></td>'
-                         f"<td>{len(incs)}</td><td>{last}</td><td>{plain(cat.description)}</td></tr>")
+                         f"<td>{len(incs)}</td> <td>{last}</td> <td>{plain(cat.description)}</td></tr>")
         lines += ["</tbody></table></div>", ""]
     pages.append(Page("categories/index.md", "Root-cause categories", "\n".join(lines), in_nav=True))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic
+from .suggest import did_you_mean
 from .yamlsafe import YamlProblem, locate, parse
 
 
@@ -83,6 +84,14 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
     if not isinstance(data, dict):
         raise TaxonomyError(diags + [Diagnostic(shown, 1, 1, "error", "the taxonomy must be a mapping with severities, detection_sources, dimensions and layers")])
 
+    def unknown_keys(item: dict, allowed: tuple[str, ...], where: tuple) -> None:
+        for k in item:
+            if k not in allowed and not k.startswith("x-"):
+                # {id: a, description: one, two} reads 'two' as a key: the usual way to lose half a description
+                hint = (" (a comma inside {...} ends a value: put text with commas in quotes)" if item[k] is None
+                        else did_you_mean(k, allowed))
+                problem(f"unknown key '{k}'{hint}; the keys here are {', '.join(allowed)}", where + (k,))
+
     def terms(key: str) -> tuple[Term, ...]:
         items = data.get(key)
         if not isinstance(items, list) or not items:
@@ -96,9 +105,11 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
             if item["id"] in seen:
                 problem(f"{key}: id '{item['id']}' is listed twice", (key, i))
             seen.add(item["id"])
+            unknown_keys(item, ("id", "title", "description"), (key, i))
             out.append(Term(item["id"], str(item.get("title") or item["id"]), str(item.get("description") or "")))
         return tuple(out)
 
+    unknown_keys(data, ("severities", "detection_sources", "dimensions", "layers"), ())
     severities = terms("severities")
     sources = terms("detection_sources")
     dims = terms("dimensions")
@@ -116,6 +127,7 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
         if lid in seen_layers:
             problem(f"layer '{lid}' is listed twice", ("layers", i))
         seen_layers.add(lid)
+        unknown_keys(raw, ("id", "title", "description", "categories"), ("layers", i))
         cats, seen_cats = [], set()
         for j, c in enumerate(raw.get("categories") or []):
             if not isinstance(c, dict) or not isinstance(c.get("id"), str) or "/" in c.get("id", "/"):
@@ -124,6 +136,7 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
             if c["id"] in seen_cats:
                 problem(f"category '{lid}/{c['id']}' is listed twice", ("layers", i, "categories", j))
             seen_cats.add(c["id"])
+            unknown_keys(c, ("id", "title", "description"), ("layers", i, "categories", j))
             cats.append(Category(f"{lid}/{c['id']}", lid, c["id"], str(c.get("title") or c["id"]), str(c.get("description") or "")))
         if not cats:
             problem(f"layer '{lid}' has no categories", ("layers", i))
