@@ -82,28 +82,6 @@ def chromium() -> Iterator[object]:
 
 # --- reading the built HTML -------------------------------------------------------------
 
-class _Refs(HTMLParser):
-    """Collects (tag, attribute, value) for href/src attributes and the text of <title>."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.refs: list[tuple[str, str, str]] = []
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        for name, value in attrs:
-            if name in ("href", "src") and value is not None:
-                self.refs.append((tag, name, value))
-
-
-def parse_html(text: str) -> _Refs:
-    parser = _Refs()
-    parser.feed(text)
-    parser.close()
-    return parser
-
-
 def html_pages(site: Path) -> list[Path]:
     return sorted(p for p in Path(site).rglob("*.html"))
 
@@ -133,13 +111,14 @@ def broken_refs(site: Path) -> list[str]:
     site = Path(site)
     broken = []
     for page in html_pages(site):
-        for tag, _attr, ref in parse_html(page.read_text(encoding="utf-8")).refs:
-            target = resolve_ref(site, page, ref)
-            if target is None:
-                continue
-            inside = target.resolve().is_relative_to(site.resolve())
-            if not inside or not target.is_file():
-                broken.append(f"{page.relative_to(site)}: <{tag}> {ref}")
+        for el in parse_tree(page.read_text(encoding="utf-8")).iter():
+            for attr in ("href", "src"):
+                ref = el.attrs.get(attr)
+                target = resolve_ref(site, page, ref) if ref else None
+                if target is None:
+                    continue
+                if not target.resolve().is_relative_to(site.resolve()) or not target.is_file():
+                    broken.append(f"{page.relative_to(site)}: <{el.tag} {attr}> {ref}")
     return broken
 
 

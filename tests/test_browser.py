@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 from collections import Counter
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,12 +19,22 @@ import pytest
 from conftest import ROOT
 from sitehelpers import CHROMIUM, build_site, chromium, serve
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing; the browser tests must run in CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
 
-pytest.importorskip("playwright.sync_api")
+
+def _unavailable() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+if (_reason := _unavailable()) is not None:
+    if os.environ.get("CI") == "true":   # in CI a missing browser must not pass silently
+        pytest.fail(f"{_reason}; the browser tests must run in CI", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
 TIMEOUT_MS = 10_000
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from markupsafe import escape
 
-from .metrics import failed_fix_list
+from .metrics import fix_outcomes
 from .model import ActionItem, Incident
 from .pages import Page, SiteContext, StaticFile
 from .trends import LIST_LIMIT, admonition, category_link, incident_link, md_text, percent, rel, table
@@ -172,35 +172,30 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
 
 
 def _failed_fixes(kb: "KnowledgeBase", src: str) -> str:
-    failed = failed_fix_list(kb)
-    if not failed:
+    outcomes = list(fix_outcomes(kb).values())
+    if not outcomes:
         return ("No fix has failed so far: no done action item was followed by a recurrence of a category it "
                 "addressed.\n")
-    # One row per earlier item, with every later incident it did not prevent: the item is
-    # what a lead revisits.
-    by_item: dict[tuple[str, int], list] = defaultdict(list)
-    for ff in failed:
-        by_item[(ff.earlier, ff.position)].append(ff)
+    # One row per done item (what a lead revisits), the ones followed by most recurrences first.
+    outcomes.sort(key=lambda o: (-o.later_count, kb.by_id[o.incident].order_key, o.position))
+    pairs = sum(o.later_count for o in outcomes)
+    out = [f"**{len(outcomes)}** done action item{'s' if len(outcomes) != 1 else ''} did not prevent a later "
+           f"recurrence: the item was completed before a later incident started, and that incident recurs a "
+           f"category the item addressed. Together they were followed by {pairs} such recurrence"
+           f"{'s' if pairs != 1 else ''}. Most repeated first.\n\n"]
+    if len(outcomes) > LIST_LIMIT:
+        out.append(f"The first {LIST_LIMIT} of {len(outcomes)}; `failed_fixes` in incidents.json has them all.\n\n")
     tz = kb.settings.tz
-    keys = sorted(by_item, key=lambda k: (-len(by_item[k]), kb.by_id[k[0]].order_key, k[1]))
-    out = [f"{len(by_item)} done action item{'s' if len(by_item) != 1 else ''} did not prevent a later recurrence "
-           f"({len(failed)} pairs of item and later incident): the item was completed before the later incident "
-           "started and addressed a category that incident recurs. Most repeated first.\n\n"]
-    if len(keys) > LIST_LIMIT:
-        out.append(f"The first {LIST_LIMIT} of {len(keys)}; `failed_fixes` in incidents.json has them all.\n\n")
     rows = []
-    for k in keys[:LIST_LIMIT]:
-        a = kb.by_id[k[0]]
-        item = a.action_items[k[1]]
-        later = by_item[k]
-        cats = list(dict.fromkeys(c for ff in later for c in ff.categories))
-        shown = ", ".join(f"{incident_link(ff.later, src)} ({kb.by_id[ff.later].started.astimezone(tz).date().isoformat()})"
-                          for ff in later[:5])
-        if len(later) > 5:
-            shown += f" and {len(later) - 5} more"
-        rows.append([incident_link(a.id, src), md_text(item.title), md_text(item.type),
+    for o in outcomes[:LIST_LIMIT]:
+        item = kb.by_id[o.incident].action_items[o.position]
+        shown = ", ".join(f"{incident_link(b, src)} ({kb.by_id[b].started.astimezone(tz).date().isoformat()})"
+                          for b in o.first_later)
+        if o.later_count > len(o.first_later):
+            shown += f" and {o.later_count - len(o.first_later)} more"
+        rows.append([incident_link(o.incident, src), md_text(item.title), md_text(item.type),
                      item.completed.isoformat() if item.completed else "–",
-                     ", ".join(category_link(kb, c, src) for c in cats), str(len(later)), shown])
-    out.append(table(["Earlier incident", "Action item", "Type", "completed", "Category recurred", "times",
-                      "Later incidents"], rows, ["l", "l", "l", "l", "l", "r", "l"]))
+                     ", ".join(category_link(kb, c, src) for c, _ in o.categories), str(o.later_count), shown])
+    out.append(table(["Earlier incident", "Action item", "Type", "completed", "Category recurred",
+                      "later incidents", "first ones"], rows, ["l", "l", "l", "l", "l", "r", "l"]))
     return "".join(out)

@@ -69,8 +69,8 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str, config_file: Path 
         kb = Loader().load(settings, only=list(paths) if paths else None)
         diags: list[Diagnostic] = kb.diagnostics
         count = len(kb.incidents)
-    except NoIncidentsFolder as exc:
-        click.echo(f"pmkb: {exc}", err=True)
+    except NoIncidentsFolder as exc:  # nothing to validate: "could not run"
+        click.echo(FORMATTERS[fmt](exc.diagnostics), nl=False)
         sys.exit(2)
     except KnowledgeBaseError as exc:  # the taxonomy has errors: listed like any file's
         diags, count = exc.diagnostics, 0

@@ -33,7 +33,9 @@ def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
     ]
     fragments = render_blocks("index.html.j2", rows=rows, filters=filters, count=len(rows),
                               finals=sum(i.status == "final" for i in kb.incidents))
-    md = "\n".join(["---", "title: Incidents", "---", "", "# Incidents", "", placeholder("listing"), ""])
+    # the table needs the width, so no sidebars (the tabs still lead everywhere)
+    md = "\n".join(["---", "title: Incidents", "hide: [navigation, toc]", "---", "", "# Incidents", "",
+                    placeholder("listing"), ""])
     return Page(src, "Incidents", md, in_nav=True, fragments=fragments)
 
 

@@ -6,10 +6,11 @@ and the JSON exports all read the same numbers, so they can never disagree.
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -140,85 +141,147 @@ def recurrence(kb: "KnowledgeBase") -> dict[str, IncidentRecurrence]:
 def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) -> dict[str, IncidentRecurrence]:
     """The work behind `recurrence`, on incidents ordered by (started, id).
 
-    Incidents are grouped by category, so each incident is compared only with earlier ones
-    of its own categories; the window's start is found by bisection on start times. The
-    output itself can be large (an incident may recur thousands of others), but no work
-    is spent on pairs that share nothing.
+    Incidents are grouped by category and each category is walked once, in order:
+
+    * the window's first incident is found by bisection on start times;
+    * the fixes that did not hold grow monotonically along the walk (a fix counts for B
+      when its incident is earlier than B and it was completed before B's date, and both
+      bounds only move forward), so they are kept in one sorted list per category that
+      only ever gains entries, and B gets a snapshot of it.
+
+    The output can be large by definition (a late incident of a common category lists every
+    done fix of that category ever made), so the (incident, position) pairs are shared
+    objects and an unchanged snapshot is the same tuple: memory is one pointer per entry.
     """
     window = timedelta(days=window_days)
-    # Per category, in (started, id) order: the incidents that have it as a root cause...
+    ids = [inc.id for inc in incidents]
+    day = [local_date(inc.started, tz).toordinal() for inc in incidents]
     members: dict[str, list[int]] = defaultdict(list)
-    for i, inc in enumerate(incidents):
+    for b, inc in enumerate(incidents):
         for cat in inc.categories:
-            members[cat].append(i)
-    starts = {cat: [incidents[i].started for i in idx] for cat, idx in members.items()}
-    # ...and the done items with a completion date that address it (any incident, not
-    # only those that have the category: `addresses` may point elsewhere).
-    fixes: dict[str, list[tuple[int, date, int]]] = defaultdict(list)
-    for i, inc in enumerate(incidents):
+            members[cat].append(b)
+    width = 1 + max((len(inc.action_items) for inc in incidents), default=0)
+    # Per category, done items with a completion date that address it (from any incident:
+    # `addresses` may name categories the incident itself does not have), by (incident, position).
+    fixes: dict[str, list[tuple[int, int, int, tuple[str, int]]]] = defaultdict(list)
+    for a, inc in enumerate(incidents):
         for item in inc.action_items:
             if item.status == "done" and item.completed is not None:
+                pair = (inc.id, item.position)
                 for cat in dict.fromkeys(item.addresses):
-                    fixes[cat].append((i, item.completed, item.position))
-    fix_owner = {cat: [f[0] for f in lst] for cat, lst in fixes.items()}
+                    fixes[cat].append((a, a * width + item.position, item.completed.toordinal(), pair))
 
-    rank_in: dict[str, dict[int, int]] = {cat: {g: k for k, g in enumerate(idx)} for cat, idx in members.items()}
+    # (b, category) -> (first index of the window in members[category], b's index there, fixes)
+    found: dict[int, dict[str, tuple[int, int, tuple[tuple[str, int], ...]]]] = defaultdict(dict)
+    for cat, idx in members.items():
+        starts = [incidents[b].started for b in idx]
+        fx = fixes.get(cat, [])
+        ptr = 0
+        pending: list[tuple[int, int, tuple[str, int]]] = []     # heap of (completed, key, pair)
+        keys: list[int] = []
+        pairs: list[tuple[str, int]] = []
+        snapshot: tuple[tuple[str, int], ...] = ()
+        for k, b in enumerate(idx):
+            lo = bisect_left(starts, incidents[b].started - window, 0, k)
+            changed = False
+            while ptr < len(fx) and fx[ptr][0] < b:
+                _, key, done, pair = fx[ptr]
+                ptr += 1
+                if done < day[b]:
+                    at = bisect_left(keys, key)
+                    keys.insert(at, key)
+                    pairs.insert(at, pair)
+                    changed = True
+                else:
+                    heapq.heappush(pending, (done, key, pair))
+            while pending and pending[0][0] < day[b]:
+                _, key, pair = heapq.heappop(pending)
+                at = bisect_left(keys, key)
+                keys.insert(at, key)
+                pairs.insert(at, pair)
+                changed = True
+            if changed:
+                snapshot = tuple(pairs)
+            if lo < k:
+                found[b][cat] = (lo, k, snapshot)
+
+    order = {pair: a * width + pair[1] for cat_fx in fixes.values() for a, _, _, pair in cat_fx}
     result: dict[str, IncidentRecurrence] = {}
     for b, inc in enumerate(incidents):
-        recurs: list[str] = []
-        earlier_sets: list[list[int]] = []
-        failed: set[tuple[int, int]] = set()
-        b_date = local_date(inc.started, tz)
-        for cat in inc.categories:
-            k = rank_in[cat][b]
-            lo = bisect_left(starts[cat], inc.started - window, 0, k)
-            if lo >= k:
-                continue
-            recurs.append(cat)
-            earlier_sets.append(members[cat][lo:k])
-            cat_fixes = fixes.get(cat)
-            if cat_fixes:
-                # Fixes of incidents earlier than B: a prefix of the list, as both follow
-                # the global order.
-                end = bisect_left(fix_owner[cat], b)
-                failed.update((a, pos) for a, done_on, pos in cat_fixes[:end] if done_on < b_date)
-        if not recurs:
+        mine = found.get(b)
+        if not mine:
             result[inc.id] = NO_RECURRENCE
             continue
-        if len(earlier_sets) == 1:
-            earlier = earlier_sets[0]
+        recurs = tuple(c for c in inc.categories if c in mine)
+        parts = [mine[c] for c in recurs]
+        if len(parts) == 1:
+            lo, k, snap = parts[0]
+            earlier = tuple(ids[a] for a in members[recurs[0]][lo:k])
+            failed = snap
         else:
-            earlier = sorted(set().union(*earlier_sets))
-        result[inc.id] = IncidentRecurrence(
-            recurs=tuple(recurs),
-            recurrence_of=tuple(incidents[a].id for a in earlier),
-            failed_fixes=tuple((incidents[a].id, pos) for a, pos in sorted(failed)),
-        )
+            earlier_idx = sorted(set().union(*(members[c][lo:k] for c, (lo, k, _) in zip(recurs, parts))))
+            earlier = tuple(ids[a] for a in earlier_idx)
+            failed = tuple(sorted(set().union(*(p[2] for p in parts)), key=order.__getitem__))
+        result[inc.id] = IncidentRecurrence(recurs, earlier, failed)
     return result
 
 
 @dataclass(frozen=True, slots=True)
-class FailedFix:
-    """One fix that did not hold, spelled out for pages: A's item, and the B it failed to prevent."""
-    earlier: str          # incident A's id
-    position: int         # the item's position in A's action_items
-    later: str            # incident B's id
-    categories: tuple[str, ...]   # categories B recurs that the item addresses
+class FixOutcome:
+    """A done action item that did not hold, seen from the item (for the ledger and the
+    category pages): which later incidents recurred a category it addresses."""
+    incident: str                               # incident A
+    position: int                               # the item's position in A's action_items
+    categories: tuple[tuple[str, int], ...]     # (category, later incidents recurring it), in `addresses` order
+    later_count: int                            # distinct later incidents it did not prevent
+    first_later: tuple[str, ...]                # the earliest of them, up to FIRST_LATER
 
 
-def failed_fix_list(kb: "KnowledgeBase") -> list[FailedFix]:
-    """Every (A item, B) pair that did not hold, B in (started, id) order, then A's order."""
-    def build() -> list[FailedFix]:
-        rec = recurrence(kb)
-        out = []
-        for inc in kb.incidents:
-            r = rec[inc.id]
-            for a_id, pos in r.failed_fixes:
-                item = kb.by_id[a_id].action_items[pos]
-                cats = tuple(c for c in r.recurs if c in item.addresses)
-                out.append(FailedFix(a_id, pos, inc.id, cats))
-        return out
-    return memo(kb, "failed_fix_list", build)
+FIRST_LATER = 5
+
+
+def fix_outcomes(kb: "KnowledgeBase") -> dict[tuple[str, int], FixOutcome]:
+    """Every done item that did not hold, keyed by (incident id, position), in (started,
+    id) and position order. The same relation as `failed_fixes`, indexed the other way."""
+    return memo(kb, "fix_outcomes", lambda: compute_fix_outcomes(kb.incidents, recurrence(kb), kb.settings.tz))
+
+
+def compute_fix_outcomes(incidents: list[Incident], rec: dict[str, IncidentRecurrence],
+                         tz: tzinfo) -> dict[tuple[str, int], FixOutcome]:
+    # For an item of A completed on day d, the later incidents that recur category C past
+    # it are those recurring C that come after A and start after d: as both orders agree,
+    # that is a suffix of the incidents recurring C, found by two bisections.
+    recurring: dict[str, list[int]] = defaultdict(list)
+    for b, inc in enumerate(incidents):
+        for cat in rec[inc.id].recurs:
+            recurring[cat].append(b)
+    days = {cat: [local_date(incidents[b].started, tz).toordinal() for b in idx] for cat, idx in recurring.items()}
+    out: dict[tuple[str, int], FixOutcome] = {}
+    for a, inc in enumerate(incidents):
+        for item in inc.action_items:
+            if item.status != "done" or item.completed is None:
+                continue
+            done = item.completed.toordinal()
+            suffixes = []
+            for cat in dict.fromkeys(item.addresses):
+                idx = recurring.get(cat)
+                if not idx:
+                    continue
+                start = max(bisect_right(idx, a), bisect_right(days[cat], done))
+                if start < len(idx):
+                    suffixes.append((cat, idx[start:]))
+            if not suffixes:
+                continue
+            if len(suffixes) == 1:
+                later = suffixes[0][1]
+                count, first = len(later), later[:FIRST_LATER]
+            else:
+                count = len(set().union(*(s for _, s in suffixes)))
+                first = sorted(set().union(*(s[:FIRST_LATER] for _, s in suffixes)))[:FIRST_LATER]
+            out[(inc.id, item.position)] = FixOutcome(
+                inc.id, item.position, tuple((c, len(s)) for c, s in suffixes), count,
+                tuple(incidents[b].id for b in first))
+    return out
 
 
 # --- groups ------------------------------------------------------------------------------

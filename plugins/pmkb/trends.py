@@ -23,7 +23,7 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from . import charts
-from .metrics import (DURATIONS, IncidentRecurrence, durations, failed_fix_list, group_stats, local_date, memo,
+from .metrics import (DURATIONS, IncidentRecurrence, durations, fix_outcomes, group_stats, local_date, memo,
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .model import Incident
 from .pages import Page, SiteContext, StaticFile
@@ -289,7 +289,7 @@ def _scope_markdown(kb: "KnowledgeBase", sc: _Scope, src: str, chart_base: str,
                      ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
                        percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters)))
 
-    out.append(_recurring_categories(kb, sc, src, chart if full else None))
+    out.append(_recurring_categories(kb, sc, src, chart if full else None, full))
     out.append(_detection(kb, sc, chart if full else None))
     out.append(_dimensions(kb, sc, chart if full else None))
     out.append(_resolve_by_severity(kb, sc, sev_ids, chart if full else None))
@@ -331,20 +331,18 @@ def _overview(kb: "KnowledgeBase", sc: _Scope, tz: Any) -> str:
     return "".join(lines)
 
 
-def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any) -> str:
+def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any, full: bool) -> str:
     rec = recurrence(kb)
-    ids = {i.id for i in sc.incidents}
     n_inc: Counter = Counter()
     n_rec: Counter = Counter()
     for inc in sc.incidents:
         n_inc.update(inc.categories)
         n_rec.update(rec[inc.id].recurs)
-    # Distinct done items per category that a later incident here recurred past.
-    failed_items: dict[str, set[tuple[str, int]]] = defaultdict(set)
-    for ff in failed_fix_list(kb):
-        if ff.later in ids:
-            for c in ff.categories:
-                failed_items[c].add((ff.earlier, ff.position))
+    # Done items per category that a later incident recurred past (whole knowledge base).
+    failed_items: Counter = Counter()
+    if full:
+        for outcome in fix_outcomes(kb).values():
+            failed_items.update(c for c, _ in outcome.categories)
     ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
     out = ["\n## Most recurring root-cause categories\n\n"]
     if not ranked:
@@ -357,12 +355,16 @@ def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any)
             "Most recurring root-cause categories", names,
             {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
             xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories"))
-    out.append("*Recurrences*: incidents that recur that very category. *Fixes that did not hold*: done action "
-               "items addressing the category, completed before the start of a later incident that recurred it "
-               "(each item counted once, however many incidents followed it).\n\n")
-    out.append(table(["Category", "incidents", "recurrences", "recurrence rate", "fixes that did not hold"],
-                     ([category_link(kb, c, src, with_id=True), str(n_inc[c]), str(n_rec[c]),
-                       percent(n_rec[c] / n_inc[c]), str(len(failed_items[c]))] for c in ranked[:15])))
+    out.append("*Recurrences*: incidents that recur that very category.")
+    if full:
+        out.append(" *Fixes that did not hold*: done action items addressing the category, completed before the "
+                   "start of a later incident that recurred it (each item counted once, however many incidents "
+                   "followed it).")
+    out.append("\n\n")
+    header = ["Category", "incidents", "recurrences", "recurrence rate"] + (["fixes that did not hold"] if full else [])
+    out.append(table(header, ([category_link(kb, c, src, with_id=True), str(n_inc[c]), str(n_rec[c]),
+                               percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if full else [])
+                              for c in ranked[:15])))
     if len(ranked) > 15:
         out.append(f"\n{len(ranked) - 15} more categories recur; see [trends.json]({rel(src, 'trends.json')}) "
                    "(`by_category`).\n")
@@ -551,7 +553,8 @@ def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: Sit
     rec = recurrence(kb)
     recurring = [i for i in incs if category_id in rec[i.id].recurs]
     gaps = [(b.started - a.started).total_seconds() / 60 for a, b in zip(incs, incs[1:])]
-    failed = [ff for ff in failed_fix_list(kb) if category_id in ff.categories]
+    outcomes = [(o, n) for o in fix_outcomes(kb).values() for c, n in o.categories if c == category_id]
+    n_pairs = sum(n for _, n in outcomes)
     first, last = local_date(incs[0].started, tz), local_date(incs[-1].started, tz)
     since = (ctx.today - last).days
     ago = f" (the last one {since} day{'s' if since != 1 else ''} before {ctx.today.isoformat()})" if since >= 0 else ""
@@ -562,10 +565,10 @@ def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: Sit
     if gaps:
         out.append(f"Gap between consecutive occurrences: median {human_minutes(statistics.median(gaps))}, "
                    f"shortest {human_minutes(min(gaps))}, longest {human_minutes(max(gaps))} (n={len(gaps)}). ")
-    items = {(ff.earlier, ff.position) for ff in failed}
-    out.append(f"Fixes that did not hold: **{len(items)}** done action item{'s' if len(items) != 1 else ''} "
-               f"addressing this category {'was' if len(items) == 1 else 'were'} followed by a later incident "
-               f"recurring it ({len(failed)} pair{'s' if len(failed) != 1 else ''} of item and later incident).\n\n")
+    n_items = len(outcomes)
+    out.append(f"Fixes that did not hold: **{n_items}** done action item{'s' if n_items != 1 else ''} "
+               f"addressing this category {'was' if n_items == 1 else 'were'} followed by a later incident "
+               f"recurring it ({n_pairs} pair{'s' if n_pairs != 1 else ''} of item and later incident).\n\n")
     if len(gaps) and len(gaps) < SMALL_N:
         out.append(_small_n_warning([f"n={len(gaps)}"], f"Fewer than {SMALL_N} gaps between occurrences"))
 
@@ -588,33 +591,43 @@ def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: Sit
     out.append(table(["Incident", "Title", "Started", "since the previous one", f"recurrence (within {window} days)"],
                      rows, ["l", "l", "l", "r", "l"]))
 
-    if failed:
+    if n_pairs:
+        rows = []
+        for inc in reversed(recurring):
+            for a_id, pos in reversed(rec[inc.id].failed_fixes):
+                if category_id in kb.by_id[a_id].action_items[pos].addresses:
+                    rows.append((a_id, pos, inc.id, (category_id,)))
+                    if len(rows) == LIST_LIMIT:
+                        break
+            if len(rows) == LIST_LIMIT:
+                break
         out.append("\n")
-        out.append(_failed_fix_admonition(kb, failed, src, "Fixes that did not hold in this category",
+        out.append(_failed_fix_admonition(kb, rows, n_pairs, src, "Fixes that did not hold in this category",
                                           show_category=False))
     return "".join(out)
 
 
-def _failed_fix_admonition(kb: "KnowledgeBase", failed: list[Any], src: str, title: str, *,
-                           show_later: bool = True, show_category: bool = True) -> str:
+def _failed_fix_admonition(kb: "KnowledgeBase", rows_in: list[tuple[str, int, str, tuple[str, ...]]], total: int,
+                           src: str, title: str, *, show_later: bool = True, show_category: bool = True) -> str:
+    """A table of (earlier incident, item position, later incident, categories), newest
+    first, already cut to LIST_LIMIT rows out of `total`."""
     tz = kb.settings.tz
-    newest = failed[::-1][:LIST_LIMIT]
     header = ["Earlier incident", "Action item", "type", "completed"]
     header += ["Later incident", "started"] if show_later else []
     header += ["Category"] if show_category else []
     rows = []
-    for ff in newest:
-        a = kb.by_id[ff.earlier]
-        item = a.action_items[ff.position]
-        later = kb.by_id[ff.later]
+    for a_id, pos, later_id, cats in rows_in:
+        a = kb.by_id[a_id]
+        item = a.action_items[pos]
+        later = kb.by_id[later_id]
         row = [incident_link(a.id, src), md_text(item.title), md_text(item.type),
                item.completed.isoformat() if item.completed else "–"]
         if show_later:
             row += [incident_link(later.id, src), local_date(later.started, tz).isoformat()]
         if show_category:
-            row.append(", ".join(category_link(kb, c, src) for c in ff.categories))
+            row.append(", ".join(category_link(kb, c, src) for c in cats))
         rows.append(row)
-    note = (f"The {LIST_LIMIT} most recent of {len(failed)}.\n\n" if len(failed) > LIST_LIMIT else "")
+    note = (f"The {len(rows_in)} most recent of {total}.\n\n" if total > len(rows_in) else "")
     text = (note + "Action items marked done, completed before the later incident started, that addressed a "
             "category the later incident recurs.\n\n" + table(header, rows, ["l"] * len(header)))
     return admonition("danger", title, text)
@@ -652,9 +665,13 @@ def incident_recurrence_markdown(kb: "KnowledgeBase", incident_id: str, ctx: Sit
         out.append(f"Not a recurrence: no earlier incident within {window} days shares a root-cause category "
                    "with this one.\n")
     if r.failed_fixes:
-        failed = [ff for ff in failed_fix_list(kb) if ff.later == incident_id]
+        rows = []
+        for a_id, pos in reversed(r.failed_fixes[-LIST_LIMIT:]):
+            item = kb.by_id[a_id].action_items[pos]
+            rows.append((a_id, pos, incident_id, tuple(c for c in r.recurs if c in item.addresses)))
         out.append("\n")
-        out.append(_failed_fix_admonition(kb, failed, src, "A fix marked done did not prevent this incident",
+        out.append(_failed_fix_admonition(kb, rows, len(r.failed_fixes), src,
+                                          "A fix marked done did not prevent this incident",
                                           show_later=False))
     elif r.recurs:
         out.append("\nNo action item marked done before this incident addressed the categories it recurs.\n")
