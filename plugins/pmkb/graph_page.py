@@ -33,11 +33,13 @@ def draw_category_graph(kb: KnowledgeBase, cg: nx.Graph) -> bytes:
     colour = {lid: _PALETTE[k % len(_PALETTE)] for k, lid in enumerate(layer_ids)}
     nodes = sorted(cg.nodes, key=lambda c: (layer_ids.index(layer_of[c]), c))
     with matplotlib.rc_context({"svg.hashsalt": "pmkb", "svg.fonttype": "none", "font.size": 9}):
-        fig = Figure(figsize=(10, 10))
-        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        fig = Figure(figsize=(11, 10))
+        ax = fig.add_axes((0.0, 0.0, 0.8, 1.0))
         ax.set_axis_off()
-        ax.set_xlim(-1.6, 1.6)
-        ax.set_ylim(-1.6, 1.6)
+        ax.set_aspect("equal")
+        # Room outside the circle for the radial labels (the longest ids run ~35 characters).
+        ax.set_xlim(-1.95, 1.95)
+        ax.set_ylim(-1.95, 1.95)
         n = max(len(nodes), 1)
         pos = {c: (math.cos(2 * math.pi * k / n), math.sin(2 * math.pi * k / n)) for k, c in enumerate(nodes)}
         max_w = max((d["weight"] for _, _, d in cg.edges(data=True)), default=1)
@@ -61,11 +63,12 @@ def draw_category_graph(kb: KnowledgeBase, cg: nx.Graph) -> bytes:
         handles = [ax.scatter([], [], color=colour[lid], s=60, label=kb.taxonomy.layer(lid).title) for lid in layer_ids
                    if any(layer_of[c] == lid for c in nodes)]
         if handles:
-            leg = ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=9, title="Layer")
+            leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                            fontsize=10, title="Layer", title_fontsize=10)
             for t in [*leg.get_texts(), leg.get_title()]:
                 t.set_color(_INK)
         buf = io.StringIO()
-        fig.savefig(buf, format="svg", transparent=True, metadata={"Date": None})
+        fig.savefig(buf, format="svg", transparent=True, metadata={"Date": None}, bbox_inches="tight", pad_inches=0.1)
     return buf.getvalue().encode("utf-8")
 
 
@@ -78,7 +81,7 @@ def graph_site(kb: KnowledgeBase, cg: nx.Graph, directory_urls: bool = True) -> 
              "layer; a line joins two categories that were root causes of the same incident, thicker the more often. "
              "Categories that travel together point at the systemic weaknesses worth fixing once.</p>", "",
              f'<figure class="pmkb-graph"><img src="categories.svg" alt="Graph of {cg.number_of_nodes()} root-cause categories '
-             f'joined by {cg.number_of_edges()} co-occurrences" width="900" height="900"></figure>', ""]
+             f'joined by {cg.number_of_edges()} co-occurrences"></figure>', ""]
     if pairs:
         lines += ["## Categories that occur together", "", '<div class="pmkb-pairs"><table>',
                   "<thead><tr><th>Category</th><th>Category</th><th>Incidents with both</th></tr></thead><tbody>"]

@@ -171,8 +171,9 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) 
                 for cat in dict.fromkeys(item.addresses):
                     fixes[cat].append((a, a * width + item.position, item.completed.toordinal(), pair))
 
-    # (b, category) -> (first index of the window in members[category], b's index there, fixes)
-    found: dict[int, dict[str, tuple[int, int, tuple[tuple[str, int], ...]]]] = defaultdict(dict)
+    # b -> category -> (first index of the window in members[category], b's index there,
+    # (keys, pairs) of the fixes that did not hold)
+    found: dict[int, dict[str, tuple[int, int, Any]]] = defaultdict(dict)
     for cat, idx in members.items():
         starts = [incidents[b].started for b in idx]
         fx = fixes.get(cat, [])
@@ -180,10 +181,10 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) 
         pending: list[tuple[int, int, tuple[str, int]]] = []     # heap of (completed, key, pair)
         keys: list[int] = []
         pairs: list[tuple[str, int]] = []
-        snapshot: tuple[tuple[str, int], ...] = ()
+        snapshot: tuple[tuple[int, ...], tuple[tuple[str, int], ...]] = ((), ())
+        dirty = False
         for k, b in enumerate(idx):
             lo = bisect_left(starts, incidents[b].started - window, 0, k)
-            changed = False
             while ptr < len(fx) and fx[ptr][0] < b:
                 _, key, done, pair = fx[ptr]
                 ptr += 1
@@ -191,7 +192,7 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) 
                     at = bisect_left(keys, key)
                     keys.insert(at, key)
                     pairs.insert(at, pair)
-                    changed = True
+                    dirty = True
                 else:
                     heapq.heappush(pending, (done, key, pair))
             while pending and pending[0][0] < day[b]:
@@ -199,13 +200,14 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) 
                 at = bisect_left(keys, key)
                 keys.insert(at, key)
                 pairs.insert(at, pair)
-                changed = True
-            if changed:
-                snapshot = tuple(pairs)
+                dirty = True
             if lo < k:
+                if dirty:
+                    snapshot = (tuple(keys), tuple(pairs))
+                    dirty = False
                 found[b][cat] = (lo, k, snapshot)
 
-    order = {pair: a * width + pair[1] for cat_fx in fixes.values() for a, _, _, pair in cat_fx}
+    pair_of = {key: pair for cat_fx in fixes.values() for _, key, _, pair in cat_fx}
     result: dict[str, IncidentRecurrence] = {}
     for b, inc in enumerate(incidents):
         mine = found.get(b)
@@ -214,14 +216,16 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) 
             continue
         recurs = tuple(c for c in inc.categories if c in mine)
         parts = [mine[c] for c in recurs]
+        # map(), set() and sorted() on ints keep these loops in C: they run over millions
+        # of entries in a large knowledge base.
         if len(parts) == 1:
             lo, k, snap = parts[0]
-            earlier = tuple(ids[a] for a in members[recurs[0]][lo:k])
-            failed = snap
+            earlier = tuple(map(ids.__getitem__, members[recurs[0]][lo:k]))
+            failed = snap[1]
         else:
             earlier_idx = sorted(set().union(*(members[c][lo:k] for c, (lo, k, _) in zip(recurs, parts))))
-            earlier = tuple(ids[a] for a in earlier_idx)
-            failed = tuple(sorted(set().union(*(p[2] for p in parts)), key=order.__getitem__))
+            earlier = tuple(map(ids.__getitem__, earlier_idx))
+            failed = tuple(map(pair_of.__getitem__, sorted(set().union(*(p[2][0] for p in parts)))))
         result[inc.id] = IncidentRecurrence(recurs, earlier, failed)
     return result
 
