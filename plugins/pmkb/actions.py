@@ -1,8 +1,9 @@
 """The action-item ledger (`actions/`): every action item across incidents.
 
 Open work comes first, overdue before the rest: that is what a reliability lead acts on.
-Done and dropped items, which only grow, live on their own pages so the ledger stays
-readable with thousands of incidents.
+Each status also has a page with its full list, so the ledger stays readable (and quick
+to build) with thousands of incidents; done and dropped items, which only grow, are
+listed only there.
 """
 
 from __future__ import annotations
@@ -14,20 +15,32 @@ from typing import TYPE_CHECKING, Iterable
 
 from markupsafe import escape
 
+from .htmlutil import rel_url
 from .metrics import fix_outcomes
 from .model import ActionItem, Incident
-from .pages import Page, SiteContext, StaticFile
-from .trends import LIST_LIMIT, admonition, category_link, incident_link, md_text, percent, rel, table
+from .pages import Page, SiteContext, StaticFile, placeholder
+from .render import plain
+from .trends import (LIST_LIMIT, admonition, category_link, incident_link, incident_src, md_text, metrics_link,
+                     percent, rel, table)
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
-STATUSES = ("open", "in-progress", "done", "wont-do")
 TYPES = ("prevention", "detection", "mitigation", "process")
 STATUS_TITLES = {"open": "Open", "in-progress": "In progress", "done": "Done", "wont-do": "Won't do"}
 INDEX = "actions/index.md"
 DONE = "actions/done.md"
 WONT = "actions/wont-do.md"
+# Status groups of the ledger: (title, page with the full list). Overdue is a group of its
+# own, taken out of open and in progress: it is what needs attention first.
+GROUPS = {
+    "overdue": ("Overdue", "actions/overdue.md"),
+    "open": ("Open", "actions/open.md"),
+    "in-progress": ("In progress", "actions/in-progress.md"),
+    "done": ("Done", DONE),
+    "wont-do": ("Won't do", WONT),
+}
+INDEX_ROWS = 100   # rows per status on the ledger page; the status pages list them all
 
 
 @dataclass(frozen=True)
@@ -54,46 +67,52 @@ def on_time_rate(items: Iterable[ActionItem]) -> float | None:
     return sum(1 for i in dated if i.completed <= i.due) / len(dated) if dated else None
 
 
-def actions_site(kb: "KnowledgeBase", ctx: SiteContext) -> tuple[list[Page], list[StaticFile]]:
-    """actions/index.md (overdue, open, in progress, by owner and type, fixes that did not
-    hold), actions/done.md and actions/wont-do.md."""
+def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
+                 directory_urls: bool = True) -> tuple[list[Page], list[StaticFile]]:
+    """actions/index.md (the ledger: overdue, open, in progress, by owner and type, fixes
+    that did not hold) and one full list per status (actions/overdue.md, open.md,
+    in-progress.md, done.md, wont-do.md)."""
     today = ctx.today
     all_entries = entries(kb)
-    overdue = sorted((e for e in all_entries if e.item.overdue(today)), key=_due_key)
-    open_ = sorted((e for e in all_entries if e.item.status == "open" and not e.item.overdue(today)), key=_due_key)
-    progress = sorted((e for e in all_entries if e.item.status == "in-progress" and not e.item.overdue(today)),
-                      key=_due_key)
-    done = sorted((e for e in all_entries if e.item.status == "done"), key=_done_key)
-    wont = sorted((e for e in all_entries if e.item.status == "wont-do"), key=_due_key, reverse=True)
+    groups = {
+        "overdue": sorted((e for e in all_entries if e.item.overdue(today)), key=_due_key),
+        "open": sorted((e for e in all_entries if e.item.status == "open" and not e.item.overdue(today)), key=_due_key),
+        "in-progress": sorted((e for e in all_entries if e.item.status == "in-progress" and not e.item.overdue(today)),
+                              key=_due_key),
+        "done": sorted((e for e in all_entries if e.item.status == "done"), key=_done_key),
+        "wont-do": sorted((e for e in all_entries if e.item.status == "wont-do"), key=_due_key, reverse=True),
+    }
+    items = [e.item for e in all_entries]
 
+    fragments: dict[str, str] = {}
     md = ["# Action items\n\n",
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
-          f"(the build date in the {md_text(kb.settings.timezone)} time zone, or `SOURCE_DATE_EPOCH`'s); "
+          f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
           f"an item is **overdue** when it is open or in progress and its due date is before today. "
-          f"See [metric definitions]({rel(INDEX, 'metrics.md')}).\n\n"]
-    items = [e.item for e in all_entries]
-    md.append(table(["", "items"], [
-        ["**Overdue**", str(len(overdue))],
-        ["Open (not overdue)", str(len(open_))],
-        ["In progress (not overdue)", str(len(progress))],
-        [f"[Done]({rel(INDEX, DONE)})", str(len(done))],
-        [f"[Won't do]({rel(INDEX, WONT)})", str(len(wont))],
-        ["**All**", str(len(all_entries))],
-        ["Completion rate (done / all but won't do)", percent(completion_rate(items))],
-        ["Done on time (completed by the due date)", percent(on_time_rate(items))],
-    ]))
+          f"{metrics_link(ctx, INDEX, 'See [metric definitions]({}).')}\n\n"]
+    summary = [[f"[{GROUPS[g][0]}]({rel(INDEX, GROUPS[g][1])})", str(len(groups[g]))] for g in GROUPS]
+    summary[0][0] = f"**{summary[0][0]}**"
+    summary += [["**All**", str(len(all_entries))],
+                ["Completion rate (done / all but won't do)", percent(completion_rate(items))],
+                ["Done on time (completed by the due date)", percent(on_time_rate(items))]]
+    md.append(table(["", "items"], summary))
 
-    md.append(f"\n## Overdue ({len(overdue)})\n\n")
-    if overdue:
-        md.append(admonition("warning", f"{len(overdue)} overdue",
-                             "Open or in progress past their due date, the longest overdue first.") + "\n")
-    md.append(_item_table(kb, overdue, INDEX, today, overdue_col=True) if overdue else "None.\n")
-    md.append(f"\n## Open ({len(open_)})\n\n")
-    md.append(_item_table(kb, open_, INDEX, today) if open_ else "None.\n")
-    md.append(f"\n## In progress ({len(progress)})\n\n")
-    md.append(_item_table(kb, progress, INDEX, today) if progress else "None.\n")
-    md.append(f"\n## Done and won't do\n\n[{len(done)} done]({rel(INDEX, DONE)}) · "
-              f"[{len(wont)} won't do]({rel(INDEX, WONT)})\n")
+    for g in ("overdue", "open", "in-progress"):
+        rows = groups[g]
+        title, page = GROUPS[g]
+        md.append(f"\n## {title} ({len(rows)})\n\n")
+        if g == "overdue" and rows:
+            md.append(admonition("warning", f"{len(rows)} overdue",
+                                 "Open or in progress past their due date, the longest overdue first.") + "\n")
+        if len(rows) > INDEX_ROWS:
+            md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel(INDEX, page)}).\n\n")
+        if rows:
+            fragments[g] = _item_table(kb, rows[:INDEX_ROWS], INDEX, today, directory_urls, overdue_col=g == "overdue")
+            md.append(placeholder(g) + "\n")
+        else:
+            md.append("None.\n")
+    md.append(f"\n## Done and won't do\n\n[{len(groups['done'])} done]({rel(INDEX, DONE)}) · "
+              f"[{len(groups['wont-do'])} won't do]({rel(INDEX, WONT)})\n")
 
     md.append("\n## By owner\n\n")
     md.append(_breakdown(all_entries, lambda e: e.item.owner, "Owner", today) if all_entries else "No action items.\n")
@@ -103,14 +122,20 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext) -> tuple[list[Page], lis
     md.append("\n## Fixes that did not hold\n\n")
     md.append(_failed_fixes(kb, INDEX))
 
-    done_md = ["# Done action items\n\n", f"[Back to the ledger]({rel(DONE, INDEX)}). Most recently completed "
-               "first; items without a completion date last (they cannot show whether the fix held).\n\n",
-               _item_table(kb, done, DONE, today, completed_col=True) if done else "None yet.\n"]
-    wont_md = ["# Action items not to be done\n\n", f"[Back to the ledger]({rel(WONT, INDEX)}). Latest due date "
-               "first.\n\n", _item_table(kb, wont, WONT, today) if wont else "None.\n"]
-    pages = [Page(INDEX, "Action items", "".join(md)),
-             Page(DONE, "Done action items", "".join(done_md)),
-             Page(WONT, "Action items not to be done", "".join(wont_md))]
+    pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, fragments=fragments)]
+    notes = {"overdue": "Open or in progress past their due date, the longest overdue first.",
+             "open": "Not started and not yet due, the soonest due first.",
+             "in-progress": "Started and not yet due, the soonest due first.",
+             "done": "Most recently completed first; items without a completion date last (they cannot show "
+                     "whether the fix held).",
+             "wont-do": "Decided against, the latest due date first."}
+    for g, (title, page) in GROUPS.items():
+        rows = groups[g]
+        body = (f"# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
+                (placeholder("list") + "\n" if rows else "None.\n"))
+        frag = {"list": _item_table(kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
+                                    completed_col=g == "done")} if rows else {}
+        pages.append(Page(page, f"{title} action items", body, fragments=frag))
     return pages, []
 
 
@@ -125,32 +150,44 @@ def _done_key(e: Entry) -> tuple:
 
 
 def _ticket(url: str | None) -> str:
+    """HTML: a link to the ticket, or a dash."""
     if not url:
         return "–"
     # The schema allows only http(s) addresses; checked again because this becomes an href.
     if not url.startswith(("http://", "https://")):
-        return md_text(url)
+        return str(escape(url))
     return f'<a href="{escape(url)}">ticket</a>'
 
 
-def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, *, overdue_col: bool = False,
-                completed_col: bool = False) -> str:
-    header = ["Due"] + (["overdue by"] if overdue_col else []) + (["completed"] if completed_col else []) + \
-             ["Action item", "Type", "Owner", "Status", "Incident", "Severity", "Ticket"]
-    out = []
+def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, directory_urls: bool, *,
+                overdue_col: bool = False, completed_col: bool = False) -> str:
+    """An HTML table of action items. HTML rather than Markdown: the status pages of a
+    large knowledge base hold tens of thousands of rows, and Markdown would parse them
+    for tens of seconds. It goes in as a page fragment, after Markdown ran. Five columns,
+    the details in small print, so that it fits the page without scrolling sideways."""
+    header = ["Due"] + (["Completed"] if completed_col else []) + ["Action item", "Owner", "Status", "Incident"]
+    out = ['<div class="pmkb-ledger" data-search-exclude data-pagefind-ignore><table>',
+           "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead><tbody>"]
+    href: dict[str, str] = {}
     for e in rows:
-        it = e.item
-        cells = [it.due.isoformat()]
+        it, inc = e.item, e.incident
+        if inc.id not in href:
+            href[inc.id] = str(escape(rel_url(src, incident_src(inc.id), directory_urls)))
+        due = it.due.isoformat()
         if overdue_col:
             days = (today - it.due).days
-            cells.append(f"{days} day{'s' if days != 1 else ''}")
+            due += f"<br><small>{days} day{'s' if days != 1 else ''} overdue</small>"
+        cells = [due]
         if completed_col:
             cells.append(it.completed.isoformat() if it.completed else "–")
-        cells += [md_text(it.title), md_text(it.type), md_text(it.owner), STATUS_TITLES.get(it.status, md_text(it.status)),
-                  f"{incident_link(e.incident.id, src)} {md_text(e.incident.title)}", md_text(e.incident.severity),
-                  _ticket(it.ticket)]
-        out.append(cells)
-    return table(header, out, ["l"] * len(header))
+        ticket = _ticket(it.ticket)
+        cells += [f"{plain(it.title)}<br><small>{plain(it.type)}{' · ' + ticket if it.ticket else ''}</small>",
+                  str(plain(it.owner)), STATUS_TITLES.get(it.status) or str(plain(it.status)),
+                  f'<a href="{href[inc.id]}">{escape(inc.id)}</a> <small>{plain(inc.severity)}</small>'
+                  f"<br><small>{plain(inc.title)}</small>"]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
 
 
 def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tuple[str, ...] = ()) -> str:

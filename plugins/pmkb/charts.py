@@ -20,7 +20,11 @@ import hashlib
 import io
 import json
 import math
+import multiprocessing
+import os
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Sequence
 
 import matplotlib
@@ -78,80 +82,144 @@ def clear_cache() -> None:
     _stats.update(hits=0, misses=0)
 
 
-def render(spec: dict[str, Any]) -> bytes:
-    """The SVG of a chart spec (a JSON-able dict with a 'kind'), from the cache when the
-    same spec was drawn before."""
-    key = hashlib.sha256(json.dumps([STYLE_VERSION, spec], sort_keys=True, default=str).encode()).hexdigest()
-    hit = _cache.get(key)
-    if hit is not None:
-        _cache.move_to_end(key)
-        _stats["hits"] += 1
-        return hit
-    _stats["misses"] += 1
+def _key(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps([STYLE_VERSION, spec], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _draw(spec: dict[str, Any]) -> bytes:
     with matplotlib.rc_context(_RC):
         fig = _DRAW[spec["kind"]](spec)
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.1)
-    data = buf.getvalue()
+    return buf.getvalue()
+
+
+def _remember(key: str, data: bytes) -> None:
     _cache[key] = data
     if len(_cache) > _CACHE_LIMIT:
         _cache.popitem(last=False)
-    return data
+
+
+def render(spec: dict[str, Any]) -> bytes:
+    """The SVG of a chart spec (a JSON-able dict with a 'kind'), from the cache when the
+    same spec was drawn before."""
+    return render_many([spec], workers=1)[0]
+
+
+def render_many(specs: list[dict[str, Any]], workers: int | None = None) -> list[bytes]:
+    """SVGs of many specs, in order. Charts not in the cache are drawn in parallel worker
+    processes when there are enough of them to pay for the workers (a chart takes a few
+    tenths of a second; a large knowledge base has dozens on a first build)."""
+    keys = [_key(s) for s in specs]
+    out: list[bytes | None] = []
+    todo: dict[str, dict[str, Any]] = {}
+    for key, spec in zip(keys, specs):
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+        elif key not in todo:
+            todo[key] = spec
+            _stats["misses"] += 1
+        out.append(hit)
+    if todo:
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        drawn = _draw_all(list(todo.values()), workers)
+        for key, data in zip(todo, drawn):
+            _remember(key, data)
+    return [data if data is not None else _cache.get(key) or _draw(todo[key]) for key, data in zip(keys, out)]
+
+
+PARALLEL_MIN = 6  # fewer charts than this are drawn in-process
+
+
+def _draw_all(specs: list[dict[str, Any]], workers: int) -> list[bytes]:
+    if len(specs) >= PARALLEL_MIN and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(min(workers, len(specs)), mp_context=ctx) as pool:
+                return list(pool.map(_draw, specs))
+        except (OSError, RuntimeError, BrokenProcessPool):
+            pass  # no processes to be had here (a sandbox, a limit): draw them one by one
+    return [_draw(s) for s in specs]
 
 
 # --- public chart builders ---------------------------------------------------------------
+#
+# Each `*_spec` returns the JSON-able description of a chart (its cache key); `render` or
+# `render_many` turns specs into SVG. The `*_chart` shorthands do both.
 
-def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, ylabel: str,
-              xlabel: str = "", colors: Sequence[str] | None = None, stacked: bool = True,
-              percent: bool = False) -> bytes:
+def bar_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, ylabel: str,
+             xlabel: str = "", colors: Sequence[str] | None = None, stacked: bool = True,
+             percent: bool = False) -> dict[str, Any]:
     """Bars per label, one colour per series, stacked by default. `percent`: values are
     fractions shown as percentages."""
-    return render({"kind": "bars", "title": title, "labels": list(labels),
-                   "series": {k: [float(v) for v in vs] for k, vs in series.items()},
-                   "ylabel": ylabel, "xlabel": xlabel, "colors": list(colors or PALETTE),
-                   "stacked": stacked, "percent": percent})
+    return {"kind": "bars", "title": title, "labels": list(labels),
+            "series": {k: [float(v) for v in vs] for k, vs in series.items()},
+            "ylabel": ylabel, "xlabel": xlabel, "colors": list(colors or PALETTE),
+            "stacked": stacked, "percent": percent}
 
 
-def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *, ylabel: str,
-               xlabel: str = "", colors: Sequence[str] | None = None, percent: bool = False,
-               weak: Sequence[bool] | None = None, weak_note: str = "") -> bytes:
+def line_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *, ylabel: str,
+              xlabel: str = "", colors: Sequence[str] | None = None, percent: bool = False,
+              weak: Sequence[bool] | None = None, weak_note: str = "") -> dict[str, Any]:
     """Lines over labels; None leaves a gap. `weak` marks points drawn hollow (too few
     incidents to trust), explained by `weak_note` under the chart."""
-    return render({"kind": "lines", "title": title, "labels": list(labels),
-                   "series": {k: [None if v is None else float(v) for v in vs] for k, vs in series.items()},
-                   "ylabel": ylabel, "xlabel": xlabel, "colors": list(colors or PALETTE), "percent": percent,
-                   "weak": list(weak) if weak is not None else None, "weak_note": weak_note})
+    return {"kind": "lines", "title": title, "labels": list(labels),
+            "series": {k: [None if v is None else float(v) for v in vs] for k, vs in series.items()},
+            "ylabel": ylabel, "xlabel": xlabel, "colors": list(colors or PALETTE), "percent": percent,
+            "weak": list(weak) if weak is not None else None, "weak_note": weak_note}
 
 
-def duration_panels(title: str, labels: Sequence[str], panels: Sequence[dict[str, Any]], *,
-                    xlabel: str = "", min_n: int = 5) -> bytes:
+def durations_spec(title: str, labels: Sequence[str], panels: Sequence[dict[str, Any]], *,
+                   xlabel: str = "", min_n: int = 5) -> dict[str, Any]:
     """Stacked panels sharing the x axis, one per duration: each panel is
     {"title", "mean": [...], "median": [...], "p90": [...], "n": [...]} in minutes. Each
     panel picks its own unit (minutes, hours or days); points with n < min_n are hollow."""
     clean = [{"title": p["title"], "n": [int(x) for x in p["n"]],
               **{k: [None if v is None else float(v) for v in p[k]] for k in ("mean", "median", "p90")}}
              for p in panels]
-    return render({"kind": "durations", "title": title, "labels": list(labels), "panels": clean,
-                   "xlabel": xlabel, "min_n": min_n})
+    return {"kind": "durations", "title": title, "labels": list(labels), "panels": clean,
+            "xlabel": xlabel, "min_n": min_n}
 
 
-def box_chart(title: str, groups: dict[str, Sequence[float]], *, ylabel_prefix: str, xlabel: str = "",
-              colors: Sequence[str] | None = None, min_n: int = 5) -> bytes:
+def box_spec(title: str, groups: dict[str, Sequence[float]], *, ylabel_prefix: str, xlabel: str = "",
+             colors: Sequence[str] | None = None, min_n: int = 5) -> dict[str, Any]:
     """Distribution per group (values in minutes) in a human unit, on a log scale when the
     values span more than 50x, with n under each group's name. Groups with fewer than
     `min_n` values show their values as points instead of a box."""
-    return render({"kind": "box", "title": title,
-                   "groups": {k: sorted(float(v) for v in vs) for k, vs in groups.items()},
-                   "ylabel_prefix": ylabel_prefix, "xlabel": xlabel, "colors": list(colors or PALETTE),
-                   "min_n": min_n})
+    return {"kind": "box", "title": title,
+            "groups": {k: sorted(float(v) for v in vs) for k, vs in groups.items()},
+            "ylabel_prefix": ylabel_prefix, "xlabel": xlabel, "colors": list(colors or PALETTE),
+            "min_n": min_n}
 
 
-def hbar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, xlabel: str,
-               colors: Sequence[str] | None = None) -> bytes:
+def hbar_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, xlabel: str,
+              colors: Sequence[str] | None = None) -> dict[str, Any]:
     """Horizontal bars, first label on top; several series are drawn side by side."""
-    return render({"kind": "hbars", "title": title, "labels": list(labels),
-                   "series": {k: [float(v) for v in vs] for k, vs in series.items()},
-                   "xlabel": xlabel, "colors": list(colors or PALETTE)})
+    return {"kind": "hbars", "title": title, "labels": list(labels),
+            "series": {k: [float(v) for v in vs] for k, vs in series.items()},
+            "xlabel": xlabel, "colors": list(colors or PALETTE)}
+
+
+def bar_chart(*args: Any, **kwargs: Any) -> bytes:
+    return render(bar_spec(*args, **kwargs))
+
+
+def line_chart(*args: Any, **kwargs: Any) -> bytes:
+    return render(line_spec(*args, **kwargs))
+
+
+def duration_panels(*args: Any, **kwargs: Any) -> bytes:
+    return render(durations_spec(*args, **kwargs))
+
+
+def box_chart(*args: Any, **kwargs: Any) -> bytes:
+    return render(box_spec(*args, **kwargs))
+
+
+def hbar_chart(*args: Any, **kwargs: Any) -> bytes:
+    return render(hbar_spec(*args, **kwargs))
 
 
 # --- units -------------------------------------------------------------------------------

@@ -66,9 +66,9 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str, config_file: Path 
         click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
         sys.exit(2)
     try:
-        kb = Loader().load(settings, only=list(paths) if paths else None)
-        diags: list[Diagnostic] = kb.diagnostics
-        count = len(kb.incidents)
+        checked = Loader().check(settings, only=list(paths) if paths else None)
+        diags: list[Diagnostic] = checked.diagnostics
+        count = checked.valid
     except NoIncidentsFolder as exc:  # nothing to validate: "could not run"
         click.echo(FORMATTERS[fmt](exc.diagnostics), nl=False)
         sys.exit(2)

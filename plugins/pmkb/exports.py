@@ -35,8 +35,10 @@ def normalised_front_matter(inc: Incident) -> dict[str, Any]:
     return out
 
 
-def incident_record(inc: Incident, related: list[Related], recurrence: Any | None) -> dict[str, Any]:
+def incident_record(inc: Incident, related: list[Related], recurrence: Any | None,
+                    by_id: dict[str, Incident] | None = None) -> dict[str, Any]:
     record = normalised_front_matter(inc)
+    by_id = by_id or {}
     record.update(
         url=inc.url,
         categories=list(inc.categories),
@@ -44,7 +46,9 @@ def incident_record(inc: Incident, related: list[Related], recurrence: Any | Non
         recurs=list(recurrence.recurs) if recurrence else [],
         recurrence_of=list(recurrence.recurrence_of) if recurrence else [],
         related=[r.id for r in related],
-        failed_fixes=[{"incident": i, "action": a} for i, a in recurrence.failed_fixes] if recurrence else [],
+        # action: the item's 0-based position in that incident's action_items; title for readers
+        failed_fixes=[{"incident": i, "action": a, "title": by_id[i].action_items[a].title} if i in by_id
+                      else {"incident": i, "action": a} for i, a in recurrence.failed_fixes] if recurrence else [],
     )
     return record
 
@@ -52,7 +56,7 @@ def incident_record(inc: Incident, related: list[Related], recurrence: Any | Non
 def incidents_json(kb: KnowledgeBase, related: dict[str, list[Related]],
                    recurrence: Callable[[str], Any] | dict[str, Any] | None = None) -> StaticFile:
     lookup = recurrence.get if isinstance(recurrence, dict) else (recurrence or (lambda _id: None))
-    records = [incident_record(i, related.get(i.id, []), lookup(i.id)) for i in kb.incidents]
+    records = [incident_record(i, related.get(i.id, []), lookup(i.id), kb.by_id) for i in kb.incidents]
     data = json.dumps({"incidents": records}, ensure_ascii=False, separators=(",", ":"))
     return StaticFile("incidents.json", data.encode("utf-8"))
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import re
 import statistics
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import quote
 
@@ -25,8 +25,9 @@ from markupsafe import escape
 from . import charts
 from .metrics import (DURATIONS, IncidentRecurrence, durations, fix_outcomes, group_stats, local_date, memo,
                       quarter_key, quarter_range, recurrence, summarize, trends)
+from .htmlutil import rel_url
 from .model import Incident
-from .pages import Page, SiteContext, StaticFile
+from .pages import Page, SiteContext, StaticFile, placeholder
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
 LINK_LIMIT = 10         # incident links in one table cell
+INCIDENT_FIX_ROWS = 20  # failed fixes listed on an incident page (the most recent ones)
 # A service or team page draws its chart from this many incidents on; below, the table
 # says it all, and every chart costs a few tenths of a second on a first build.
 SCOPE_CHART_MIN = 10
@@ -52,12 +54,16 @@ CONTRIBUTIONS = ("high", "medium", "low")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|])")
 
 
+@lru_cache(maxsize=16384)
+def _md_text(text: str) -> str:
+    return str(escape(_MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))))
+
+
 def md_text(value: object) -> str:
     """Front-matter text made inert in Markdown and HTML: one line, Markdown's own
     punctuation backslash-escaped (a title with `*` or `|` must not turn bold or split a
     table), then HTML-escaped (markupsafe)."""
-    text = " ".join(str(value).split())
-    return str(escape(_MD_SPECIAL.sub(r"\\\1", text)))
+    return _md_text(str(value))
 
 
 def human_minutes(minutes: float | None) -> str:
@@ -81,9 +87,18 @@ def percent(x: float | None) -> str:
     return "–" if x is None else f"{x * 100:.0f}%"
 
 
+@lru_cache(maxsize=65536)
 def rel(from_src: str, to_src: str) -> str:
-    """Relative link between two src_uris, as MkDocs resolves Markdown links."""
-    return quote(posixpath.relpath(to_src, posixpath.dirname(from_src) or "."), safe="/-._~")
+    """Relative link between two src_uris, as MkDocs resolves Markdown links. (Not
+    posixpath.relpath: that asks the operating system for the working directory on every
+    call, and pages make hundreds of thousands of links.)"""
+    here = from_src.split("/")[:-1]
+    there = to_src.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    parts = [".."] * (len(here) - common) + there[common:]
+    return quote("/".join(parts), safe="/-._~")
 
 
 def incident_src(incident_id: str) -> str:
@@ -175,15 +190,62 @@ def trends_json(kb: "KnowledgeBase") -> bytes:
     return (json.dumps(trends(kb), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def trends_site(kb: "KnowledgeBase", ctx: SiteContext) -> tuple[list[Page], list[StaticFile]]:
-    """trends.json, trends/index.md, and one trend page per service and per team."""
-    files = [StaticFile("trends.json", trends_json(kb))]
-    pages = []
+def h(value: object) -> str:
+    """Front-matter text for inside an HTML fragment: one line, HTML-escaped."""
+    return str(escape(" ".join(str(value).split())))
+
+
+class _Writer:
+    """Builds one trend page: Markdown for the prose, headings and admonitions (the table
+    of contents needs them), HTML fragments for the tables (put in after Markdown ran:
+    Markdown parses tables slowly, and there are dozens of pages of them), and chart specs
+    drawn later, all at once."""
+
+    def __init__(self, kb: "KnowledgeBase", src: str, chart_base: str, directory_urls: bool, full: bool):
+        self.kb, self.src, self.chart_base, self.directory_urls, self.full = kb, src, chart_base, directory_urls, full
+        self.fragments: dict[str, str] = {}
+        self.charts: list[tuple[str, dict[str, Any]]] = []
+
+    def chart(self, name: str, spec: dict[str, Any], alt: str) -> str:
+        dest = f"{self.chart_base}-{name}.svg"
+        self.charts.append((dest, spec))
+        return f"![{md_text(alt)}]({rel(self.src, dest)})\n\n"
+
+    def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+        """An HTML table (cells are HTML already), as a placeholder for the Markdown."""
+        align = align or ["l"] + ["r"] * (len(header) - 1)
+        style = {"l": "", "r": ' style="text-align:right"', "c": ' style="text-align:center"'}
+        head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
+        body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>"
+                         for row in rows)
+        name = f"t{len(self.fragments)}"
+        self.fragments[name] = f'<div class="pmkb-trend"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>'
+        return "\n" + placeholder(name) + "\n\n"
+
+    def link(self, to_src: str, text_html: str) -> str:
+        return f'<a href="{escape(rel_url(self.src, to_src, self.directory_urls))}">{text_html}</a>'
+
+    def incident(self, incident_id: str) -> str:
+        return self.link(incident_src(incident_id), h(incident_id))
+
+    def category(self, category_id: str, with_id: bool = False) -> str:
+        cat = self.kb.taxonomy.categories.get(category_id)
+        text = h(cat.title if cat else category_id)
+        if with_id:
+            text += f" <code>{h(category_id)}</code>"
+        return self.link(category_src(category_id), text)
+
+
+def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
+                directory_urls: bool = True) -> tuple[list[Page], list[StaticFile]]:
+    """trends.json, trends/index.md, and one trend page per service
+    (trends/services/<slug>.md) and per team (trends/teams/<slug>.md), with their charts
+    under trends/charts/."""
     src = "trends/index.md"
-    md, chart_files = _scope_markdown(kb, _scope(kb, kb.incidents), src, "trends/charts/all", full=True)
-    md = "# Trends\n\n" + _intro(kb) + md + _index_of_views(kb, src)
-    pages.append(Page(src, "Trends", md))
-    files += chart_files
+    w = _Writer(kb, src, "trends/charts/all", directory_urls, full=True)
+    md = "# Trends\n\n" + _intro(kb, ctx) + _scope_markdown(w, _scope(kb, kb.incidents)) + _index_of_views(w)
+    pages = [Page(src, "Trends", md, in_nav=True, fragments=w.fragments)]
+    chart_files = list(w.charts)
 
     by_service: dict[str, list[Incident]] = defaultdict(list)
     by_team: dict[str, list[Incident]] = defaultdict(list)
@@ -196,106 +258,114 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext) -> tuple[list[Page], list
         names = slugs(groups)
         for name, incs in sorted(groups.items()):
             page_src = f"trends/{kind}/{names[name]}.md"
-            body, more = _scope_markdown(kb, _scope(kb, incs), page_src, f"trends/charts/{kind}/{names[name]}",
-                                         full=False)
-            head = (f"# Trends: {noun} {md_text(name)}\n\n"
+            sw = _Writer(kb, page_src, f"trends/charts/{kind}/{names[name]}", directory_urls, full=False)
+            body = _scope_markdown(sw, _scope(kb, incs))
+            # Material prints page titles unescaped: the title goes in HTML-escaped (as the
+            # incident pages do), in the page's meta so MkDocs does not take the heading.
+            title = str(escape(f"Trends: {noun} {name}"))
+            head = (f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n\n"
+                    f"# Trends: {noun} {md_text(name)}\n\n"
                     f"Incidents whose `{'services' if noun == 'service' else 'team'}` "
                     f"{'include' if noun == 'service' else 'is'} **{md_text(name)}**. "
-                    f"[All trends]({rel(page_src, src)}) · [metric definitions]({rel(page_src, 'metrics.md')})\n\n")
-            pages.append(Page(page_src, f"Trends: {name}", head + body))
-            files += more
+                    f"[All trends]({rel(page_src, src)}){metrics_link(ctx, page_src, ' · [metric definitions]({})')}\n\n")
+            pages.append(Page(page_src, title, head + body, fragments=sw.fragments))
+            chart_files += sw.charts
+    svgs = charts.render_many([spec for _, spec in chart_files])
+    files = [StaticFile("trends.json", trends_json(kb))]
+    files += [StaticFile(dest, svg) for (dest, _), svg in zip(chart_files, svgs)]
     return pages, files
 
 
-def _intro(kb: "KnowledgeBase") -> str:
+def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
+    """`template` with the relative link to the metric definitions page filled in, or
+    nothing when the site has none. The page is `metrics.md` of the docs folder unless
+    `ctx.extra["metrics_page"]` names another src_uri, or is None: a knowledge base
+    without the page must not get broken links (`mkdocs build --strict` fails on them)."""
+    page = ctx.extra.get("metrics_page", "metrics.md")
+    return template.format(rel(from_src, page)) if page else ""
+
+
+def _intro(kb: "KnowledgeBase", ctx: SiteContext) -> str:
     s = kb.settings
     return (f"Figures over every incident of the knowledge base, drafts included. Months and quarters are "
             f"those of `started` in the {md_text(s.timezone)} time zone; an incident is a recurrence when an "
             f"earlier one had one of its root-cause categories within {s.recurrence_window_days} days. "
             "Durations show the median and the 90th percentile beside the mean: a few very long incidents "
-            "pull the mean far from the typical one. See [metric definitions](../metrics.md) and the raw "
-            "numbers in [trends.json](../trends.json). Views per service and per team are listed at the end.\n\n")
+            f"pull the mean far from the typical one.{metrics_link(ctx, 'trends/index.md', ' See [metric definitions]({}).')} "
+            "The raw numbers are in [trends.json](../trends.json). Views per service and per team are listed at the "
+            "end.\n\n")
 
 
-def _scope_markdown(kb: "KnowledgeBase", sc: _Scope, src: str, chart_base: str,
-                    full: bool) -> tuple[str, list[StaticFile]]:
-    """The sections of a trend page. `full` draws every chart; scoped pages (one service,
-    one team) draw the main one and give tables for the rest, to keep the first build of a
-    large knowledge base fast (tens of scopes times seven charts would take minutes)."""
-    files: list[StaticFile] = []
-
-    def chart(name: str, svg: bytes, alt: str) -> str:
-        dest = f"{chart_base}-{name}.svg"
-        files.append(StaticFile(dest, svg))
-        return f"![{md_text(alt)}]({rel(src, dest)})\n\n"
-
+def _scope_markdown(w: _Writer, sc: _Scope) -> str:
+    """The sections of a trend page. A full page draws every chart; a scoped page (one
+    service, one team) draws the main one and gives tables for the rest, to keep the first
+    build of a large knowledge base fast (tens of scopes times seven charts take minutes)."""
+    kb = w.kb
     if not sc.incidents:
-        return "No incidents yet. Trends appear here once the first postmortem is written.\n", files
-    tz = kb.settings.tz
-    out = [_overview(kb, sc, tz)]
+        return "No incidents yet. Trends appear here once the first postmortem is written.\n"
+    zone = kb.settings.timezone
+    out = [_overview(w, sc)]
 
     # Incidents per quarter by severity
     sev_ids = [s.id for s in kb.taxonomy.severities]
     sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
     out.append("## Incidents per quarter\n\n")
-    if full or len(sc.incidents) >= SCOPE_CHART_MIN:
-        out.append(chart("incidents", charts.bar_chart(
+    if w.full or len(sc.incidents) >= SCOPE_CHART_MIN:
+        out.append(w.chart("incidents", charts.bar_spec(
             "Incidents per quarter by severity", sc.quarters,
             {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
-            ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})", colors=charts.SEVERITY_COLORS),
+            ylabel="incidents", xlabel=f"quarter ({zone})", colors=charts.SEVERITY_COLORS),
             "Stacked bar chart: incidents per quarter, by severity"))
-    out.append(table(["Quarter"] + [md_text(s) for s in sev_ids] + ["Total"],
-                     ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))]
-                      for q in sc.quarters)))
+    out.append(w.table(["Quarter"] + [h(s) for s in sev_ids] + ["Total"],
+                       ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))]
+                        for q in sc.quarters)))
 
     # Time to detect, mitigate and resolve per quarter
-    out.append("\n## Time to detect, mitigate and resolve per quarter\n\n")
+    out.append("## Time to detect, mitigate and resolve per quarter\n\n")
     shown = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
-    if full:
+    if w.full:
         panels = [{"title": DURATION_TITLES[k] + " (median, p90 and mean)",
                    **{m: [sc.q_stats[q][k][m] for q in sc.quarters] for m in ("mean", "median", "p90", "n")}}
                   for k in shown]
-        out.append(chart("durations", charts.duration_panels(
+        out.append(w.chart("durations", charts.durations_spec(
             "Time to detect, mitigate and resolve per quarter", sc.quarters, panels,
-            xlabel=f"quarter ({kb.settings.timezone})", min_n=SMALL_N),
+            xlabel=f"quarter ({zone})", min_n=SMALL_N),
             "Line charts per quarter of the median, 90th percentile and mean time to detect, mitigate and resolve"))
     for key in shown + ("time_to_diagnose",):
         out.append(f"### {DURATION_TITLES[key]}\n\n")
-        rows = []
-        weak = []
+        rows, weak = [], []
         for q in sc.quarters:
             s = sc.q_stats[q][key]
             rows.append([q] + _summary_cells(s))
             if 0 < s["n"] < SMALL_N:
                 weak.append(f"{q} (n={s['n']})")
         out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents have a {DURATION_TITLES[key].lower()} in"))
-        out.append(table(["Quarter", "n", "mean", "median", "p90"], rows))
-        out.append("\n")
+        out.append(w.table(["Quarter", "n", "mean", "median", "p90"], rows))
 
     # Recurrence per quarter
     out.append("## Recurrence rate per quarter\n\n")
     rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
-    if full:
+    if w.full:
         weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
-        out.append(chart("recurrence", charts.line_chart(
+        out.append(w.chart("recurrence", charts.line_spec(
             "Share of incidents that recur an earlier root cause", sc.quarters, {"recurrence rate": rates},
-            ylabel="recurrences / incidents", xlabel=f"quarter ({kb.settings.timezone})", percent=True,
+            ylabel="recurrences / incidents", xlabel=f"quarter ({zone})", percent=True,
             weak=weak_q, weak_note=f"Hollow points: quarters with fewer than {SMALL_N} incidents."),
             "Line chart: recurrence rate per quarter"))
     weak = [f"{q} (n={sc.q_stats[q]['incidents']})" for q in sc.quarters if 0 < sc.q_stats[q]["incidents"] < SMALL_N]
     out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents in"))
-    out.append(table(["Quarter", "incidents", "recurrences", "recurrence rate"],
-                     ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
-                       percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters)))
+    out.append(w.table(["Quarter", "incidents", "recurrences", "recurrence rate"],
+                       ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
+                         percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters)))
 
-    out.append(_recurring_categories(kb, sc, src, chart if full else None, full))
-    out.append(_detection(kb, sc, chart if full else None))
-    out.append(_dimensions(kb, sc, chart if full else None))
-    out.append(_resolve_by_severity(kb, sc, sev_ids, chart if full else None))
-    if not full:
-        out.append(_incident_list(kb, sc.incidents, src))
-    return "".join(out), files
+    out.append(_recurring_categories(w, sc))
+    out.append(_detection(w, sc))
+    out.append(_dimensions(w, sc))
+    out.append(_resolve_by_severity(w, sc, sev_ids))
+    if not w.full:
+        out.append(_incident_list(w, sc.incidents))
+    return "".join(out)
 
 
 def _summary_cells(s: dict[str, Any]) -> list[str]:
@@ -312,12 +382,13 @@ def _small_n_warning(weak: list[str], lead: str) -> str:
                       "read them as anecdotes, not trends.") + "\n"
 
 
-def _overview(kb: "KnowledgeBase", sc: _Scope, tz: Any) -> str:
+def _overview(w: _Writer, sc: _Scope) -> str:
     o = sc.overall
+    tz = w.kb.settings.tz
     first = local_date(sc.incidents[0].started, tz)
     last = local_date(sc.incidents[-1].started, tz)
-    lines = [f"**{o['incidents']}** incidents from {first.isoformat()} to {last.isoformat()}; "
-             f"**{o['recurrences']}** of them recur an earlier root cause "
+    lines = [f"**{o['incidents']}** incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
+             f"{last.isoformat()}; **{o['recurrences']}** of them recur an earlier root cause "
              f"(recurrence rate {percent(o['recurrence_rate'])}).\n\n"]
     rows, weak = [], []
     for key in DURATIONS:
@@ -326,12 +397,13 @@ def _overview(kb: "KnowledgeBase", sc: _Scope, tz: Any) -> str:
         if 0 < s["n"] < SMALL_N:
             weak.append(f"{DURATION_TITLES[key].lower()} (n={s['n']})")
     lines.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents have a value for"))
-    lines.append(table(["", "n", "mean", "median", "p90"], rows))
-    lines.append("\n*n*: incidents that have the value (a missing timestamp leaves an incident out).\n\n")
+    lines.append(w.table(["", "n", "mean", "median", "p90"], rows))
+    lines.append("*n*: incidents that have the value (a missing timestamp leaves an incident out).\n\n")
     return "".join(lines)
 
 
-def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any, full: bool) -> str:
+def _recurring_categories(w: _Writer, sc: _Scope) -> str:
+    kb = w.kb
     rec = recurrence(kb)
     n_inc: Counter = Counter()
     n_rec: Counter = Counter()
@@ -340,34 +412,34 @@ def _recurring_categories(kb: "KnowledgeBase", sc: _Scope, src: str, chart: Any,
         n_rec.update(rec[inc.id].recurs)
     # Done items per category that a later incident recurred past (whole knowledge base).
     failed_items: Counter = Counter()
-    if full:
+    if w.full:
         for outcome in fix_outcomes(kb).values():
             failed_items.update(c for c, _ in outcome.categories)
     ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
-    out = ["\n## Most recurring root-cause categories\n\n"]
+    out = ["## Most recurring root-cause categories\n\n"]
     if not ranked:
         out.append(f"No incident here recurs a root-cause category within {kb.settings.recurrence_window_days} days.\n\n")
         return "".join(out)
-    if chart:
+    if w.full:
         top = ranked[:10]
         names = [(kb.taxonomy.categories[c].title if c in kb.taxonomy.categories else c) for c in top]
-        out.append(chart("categories", charts.hbar_chart(
+        out.append(w.chart("categories", charts.hbar_spec(
             "Most recurring root-cause categories", names,
             {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
             xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories"))
     out.append("*Recurrences*: incidents that recur that very category.")
-    if full:
+    if w.full:
         out.append(" *Fixes that did not hold*: done action items addressing the category, completed before the "
                    "start of a later incident that recurred it (each item counted once, however many incidents "
                    "followed it).")
-    out.append("\n\n")
-    header = ["Category", "incidents", "recurrences", "recurrence rate"] + (["fixes that did not hold"] if full else [])
-    out.append(table(header, ([category_link(kb, c, src, with_id=True), str(n_inc[c]), str(n_rec[c]),
-                               percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if full else [])
-                              for c in ranked[:15])))
+    out.append("\n")
+    header = ["Category", "incidents", "recurrences", "recurrence rate"] + (["fixes that did not hold"] if w.full else [])
+    out.append(w.table(header, ([w.category(c, with_id=True), str(n_inc[c]), str(n_rec[c]),
+                                 percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if w.full else [])
+                                for c in ranked[:15])))
     if len(ranked) > 15:
-        out.append(f"\n{len(ranked) - 15} more categories recur; see [trends.json]({rel(src, 'trends.json')}) "
-                   "(`by_category`).\n")
+        out.append(f"{len(ranked) - 15} more categories recur; see [trends.json]({rel(w.src, 'trends.json')}) "
+                   "(`by_category`).\n\n")
     return "".join(out)
 
 
@@ -387,44 +459,44 @@ def detection_class(source: str | None) -> str:
 DETECTION_CLASSES = ("our alerts and monitors", "customers", "other", "not recorded")
 
 
-def _detection(kb: "KnowledgeBase", sc: _Scope, chart: Any) -> str:
+def _detection(w: _Writer, sc: _Scope) -> str:
+    kb = w.kb
     total = len(sc.incidents)
     by_class = Counter(detection_class(i.detection) for i in sc.incidents)
     by_source = Counter(i.detection for i in sc.incidents)
-    out = ["\n## Detection sources\n\n",
+    out = ["## Detection sources\n\n",
            f"Found by **our alerts and monitors**: {percent(by_class['our alerts and monitors'] / total)} "
            f"({by_class['our alerts and monitors']} of {total}); by **customers**: "
            f"{percent(by_class['customers'] / total)} ({by_class['customers']}); "
            f"other ways: {by_class['other']}; not recorded: {by_class['not recorded']}.\n\n"]
     if total < SMALL_N:
         out.append(_small_n_warning([f"n={total}"], f"These shares rest on fewer than {SMALL_N} incidents"))
-    if chart:
-        shares = {c: [] for c in DETECTION_CLASSES}
+    if w.full:
+        shares: dict[str, list[float]] = {c: [] for c in DETECTION_CLASSES}
         for q in sc.quarters:
             cnt = Counter(detection_class(i.detection) for i in sc.by_quarter.get(q, ()))
             n = sum(cnt.values())
             for c in DETECTION_CLASSES:
                 shares[c].append(cnt[c] / n if n else 0.0)
-        out.append(chart("detection", charts.bar_chart(
+        out.append(w.chart("detection", charts.bar_spec(
             "Who found the incident, per quarter", sc.quarters, shares, ylabel="share of incidents",
             xlabel=f"quarter ({kb.settings.timezone})", percent=True,
-            colors=(charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4], charts.PALETTE[9])),
+            colors=(charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4], charts.PALETTE[7])),
             "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways"))
     rows = []
-    for term in kb.taxonomy.detection_sources:
-        rows.append([md_text(term.title), f"`{md_text(term.id)}`", detection_class(term.id),
-                     str(by_source[term.id]), percent(by_source[term.id] / total)])
-    known = {t.id for t in kb.taxonomy.detection_sources}
-    for sid in sorted(s for s in by_source if s is not None and s not in known):
-        rows.append([md_text(sid), f"`{md_text(sid)}`", detection_class(sid), str(by_source[sid]),
-                     percent(by_source[sid] / total)])
-    rows.append(["*not recorded*", "", "not recorded", str(by_source[None]), percent(by_source[None] / total)])
-    out.append(table(["Detection source", "id", "counted as", "incidents", "share"], rows,
-                     ["l", "l", "l", "r", "r"]))
+    known = [t.id for t in kb.taxonomy.detection_sources]
+    titles = {t.id: t.title for t in kb.taxonomy.detection_sources}
+    for sid in known + sorted(s for s in by_source if s is not None and s not in titles):
+        rows.append([h(titles.get(sid, sid)), f"<code>{h(sid)}</code>", detection_class(sid),
+                     str(by_source[sid]), percent(by_source[sid] / total)])
+    rows.append(["<em>not recorded</em>", "", "not recorded", str(by_source[None]), percent(by_source[None] / total)])
+    out.append(w.table(["Detection source", "id", "counted as", "incidents", "share"], rows,
+                       ["l", "l", "l", "r", "r"]))
     return "".join(out)
 
 
-def _dimensions(kb: "KnowledgeBase", sc: _Scope, chart: Any) -> str:
+def _dimensions(w: _Writer, sc: _Scope) -> str:
+    kb = w.kb
     dims = [d.id for d in kb.taxonomy.dimensions]
     titles = {d.id: d.title for d in kb.taxonomy.dimensions}
     per_q: dict[str, dict[str, Counter]] = {q: {d: Counter() for d in dims} for q in sc.quarters}
@@ -433,90 +505,82 @@ def _dimensions(kb: "KnowledgeBase", sc: _Scope, chart: Any) -> str:
             for f in inc.dimensions:
                 if f.id in per_q[q]:
                     per_q[q][f.id][f.contribution] += 1
-    out = ["\n## Failure dimensions over time\n\n",
+    out = ["## Failure dimensions over time\n\n",
            "How many incidents each failure dimension contributed to, from the `dimensions` of the postmortems "
            "(incidents that do not assess a dimension are not counted).\n\n"]
-    if chart:
+    if w.full:
         series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in sc.quarters] for d in dims}
-        out.append(chart("dimensions", charts.line_chart(
+        out.append(w.chart("dimensions", charts.line_spec(
             "Incidents with a medium or high contribution, per dimension", sc.quarters, series,
             ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})"),
             "Line chart: incidents per quarter where each failure dimension contributed medium or high"))
-    out.append(table(["Quarter"] + [f"{md_text(titles[d])} (high / medium / low)" for d in dims],
-                     ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims]
-                      for q in sc.quarters)))
+    out.append(w.table(["Quarter"] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
+                       ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims]
+                        for q in sc.quarters)))
     return "".join(out)
 
 
-def _resolve_by_severity(kb: "KnowledgeBase", sc: _Scope, sev_ids: list[str], chart: Any) -> str:
-    dur = _durations_of(kb)
+def _resolve_by_severity(w: _Writer, sc: _Scope, sev_ids: list[str]) -> str:
+    dur = _durations_of(w.kb)
     values = {s: [dur[i.id]["time_to_resolve"] for i in sc.incidents if i.severity == s] for s in sev_ids}
     values = {s: [v for v in vs if v is not None] for s, vs in values.items()}
-    out = ["\n## Time to resolve by severity\n\n"]
-    if chart:
-        out.append(chart("resolve-by-severity", charts.box_chart(
+    out = ["## Time to resolve by severity\n\n"]
+    if w.full:
+        out.append(w.chart("resolve-by-severity", charts.box_spec(
             "Distribution of time to resolve, by severity", values, ylabel_prefix="time to resolve",
             xlabel="severity", colors=charts.SEVERITY_COLORS, min_n=SMALL_N),
             "Box plot: distribution of time to resolve per severity"))
     rows, weak = [], []
     for s in sev_ids:
         st = summarize(values[s])
-        rows.append([md_text(s)] + _summary_cells(st) + [human_minutes(min(values[s], default=None)),
-                                                           human_minutes(max(values[s], default=None))])
+        rows.append([h(s)] + _summary_cells(st) + [human_minutes(min(values[s], default=None)),
+                                                     human_minutes(max(values[s], default=None))])
         if 0 < st["n"] < SMALL_N:
             weak.append(f"{md_text(s)} (n={st['n']})")
     out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} resolved incidents of severity"))
-    out.append(table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows))
+    out.append(w.table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows))
     return "".join(out)
 
 
-def _incident_list(kb: "KnowledgeBase", incidents: list[Incident], src: str) -> str:
-    tz = kb.settings.tz
+def _incident_list(w: _Writer, incidents: list[Incident]) -> str:
+    tz = w.kb.settings.tz
     newest = incidents[::-1][:LIST_LIMIT]
-    out = ["\n## Incidents\n\n"]
+    out = ["## Incidents\n\n"]
     if len(incidents) > LIST_LIMIT:
         out.append(f"The {LIST_LIMIT} most recent of {len(incidents)}; the [incident list]"
-                   f"({rel(src, 'incidents/index.md')}) has them all.\n\n")
-    out.append(table(["Incident", "Title", "Severity", "Started", "Categories"],
-                     ([incident_link(i.id, src), md_text(i.title), md_text(i.severity),
-                       local_date(i.started, tz).isoformat(),
-                       ", ".join(category_link(kb, c, src) for c in i.categories) or "–"] for i in newest),
-                     ["l", "l", "l", "l", "l"]))
+                   f"({rel(w.src, 'incidents/index.md')}) has them all.\n\n")
+    out.append(w.table(["Incident", "Title", "Severity", "Started", "Categories"],
+                       ([w.incident(i.id), h(i.title), h(i.severity), local_date(i.started, tz).isoformat(),
+                         ", ".join(w.category(c) for c in i.categories) or "–"] for i in newest),
+                       ["l", "l", "l", "l", "l"]))
     return "".join(out)
 
 
-def _index_of_views(kb: "KnowledgeBase", src: str) -> str:
+def _index_of_views(w: _Writer) -> str:
+    kb = w.kb
     t = trends(kb)
     dur = _durations_of(kb)
     rec = _recurring(kb)
-    out = []
-    svc_slugs = slugs(t["by_service"])
-    if svc_slugs:
-        out.append("\n## By service\n\n")
-        out.append(table(["Service", "incidents", "recurrences", "recurrence rate", "median time to resolve",
-                          "p90 time to resolve", "n"],
-                         ([f"[{md_text(s)}]({rel(src, f'trends/services/{svc_slugs[s]}.md')})", str(g["incidents"]),
-                           str(g["recurrences"]), percent(g["recurrence_rate"]),
-                           human_minutes(g["time_to_resolve"]["median"]), human_minutes(g["time_to_resolve"]["p90"]),
-                           str(g["time_to_resolve"]["n"])]
-                          for s, g in sorted(t["by_service"].items(), key=lambda kv: (-kv[1]["incidents"], kv[0])))))
     teams: dict[str, list[Incident]] = defaultdict(list)
     for inc in kb.incidents:
         if inc.team:
             teams[inc.team].append(inc)
-    if teams:
-        team_slugs = slugs(teams)
-        stats = {name: group_stats(incs, rec, lambda i: dur[i.id]) for name, incs in teams.items()}
-        out.append("\n## By team\n\n")
-        out.append(table(["Team", "incidents", "recurrences", "recurrence rate", "median time to resolve",
-                          "p90 time to resolve", "n"],
-                         ([f"[{md_text(n)}]({rel(src, f'trends/teams/{team_slugs[n]}.md')})", str(g["incidents"]),
-                           str(g["recurrences"]), percent(g["recurrence_rate"]),
-                           human_minutes(g["time_to_resolve"]["median"]), human_minutes(g["time_to_resolve"]["p90"]),
-                           str(g["time_to_resolve"]["n"])]
-                          for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0])))))
+    views = [("service", "services", t["by_service"]),
+             ("team", "teams", {n: group_stats(incs, rec, lambda i: dur[i.id]) for n, incs in teams.items()})]
+    out = []
+    for noun, kind, stats in views:
+        if not stats:
+            continue
+        names = slugs(stats)
+        out.append(f"## By {noun}\n\n")
+        out.append(w.table([noun.capitalize(), "incidents", "recurrences", "recurrence rate", "median time to resolve",
+                            "p90 time to resolve", "n"],
+                           ([w.link(f"trends/{kind}/{names[n]}.md", h(n)), str(g["incidents"]), str(g["recurrences"]),
+                             percent(g["recurrence_rate"]), human_minutes(g["time_to_resolve"]["median"]),
+                             human_minutes(g["time_to_resolve"]["p90"]), str(g["time_to_resolve"]["n"])]
+                            for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0])))))
     if out:
-        out.append(f"\n*n*: incidents with a time to resolve. Figures with n below {SMALL_N} are too few to trust.\n")
+        out.append(f"*n*: incidents with a time to resolve. Figures with n below {SMALL_N} are too few to trust.\n")
     return "".join(out)
 
 
@@ -666,7 +730,7 @@ def incident_recurrence_markdown(kb: "KnowledgeBase", incident_id: str, ctx: Sit
                    "with this one.\n")
     if r.failed_fixes:
         rows = []
-        for a_id, pos in reversed(r.failed_fixes[-LIST_LIMIT:]):
+        for a_id, pos in reversed(r.failed_fixes[-INCIDENT_FIX_ROWS:]):
             item = kb.by_id[a_id].action_items[pos]
             rows.append((a_id, pos, incident_id, tuple(c for c in r.recurs if c in item.addresses)))
         out.append("\n")

@@ -76,8 +76,12 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def check_file(data: bytes, path: str, shown: str, rules: Rules) -> FileResult:
-    """Every problem of one file, and its Incident when there is no error."""
+def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = True,
+               data_digest: str | None = None) -> FileResult:
+    """Every problem of one file, and its Incident when there is no error.
+
+    With build=False the checks are the same but no Incident is made (validation only).
+    `data_digest` is digest(data) when the caller already has it."""
     rep = _Reporter(shown, None)
     try:
         text = decode(data)
@@ -108,8 +112,8 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules) -> FileResult:
         result.id_line = rep.at(("id",))[0]
     if isinstance(fm.get("related"), list):
         result.related = tuple((r, *rep.at(("related", i))) for i, r in enumerate(fm["related"]) if isinstance(r, str))
-    if result.ok:
-        source = Source(path, shown, parts.body, parts.body_line, digest(data))
+    if result.ok and build:
+        source = Source(path, shown, parts.body, parts.body_line, data_digest or digest(data))
         result.incident = _build(fm, times, source)
     return result
 

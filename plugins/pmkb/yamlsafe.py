@@ -40,11 +40,44 @@ _SEQ, _MAP = _T + "seq", _T + "map"
 _IMPLICIT = Resolver.yaml_implicit_resolvers  # first character -> [(tag, regexp)], YAML 1.1 rules
 
 
+_MERGE = _T + "merge"
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag; keys and enum values repeat a lot
+
+
+def _plain_tag(value: str) -> str:
+    """The tag YAML 1.1 (PyYAML's safe loader) gives an untagged plain scalar."""
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = STR
+        for candidate, regexp in _IMPLICIT.get(value[:1] if value else "", ()):
+            if regexp.match(value):
+                tag = candidate
+                break
+        if len(_PLAIN_TAGS) < 20_000:
+            _PLAIN_TAGS[value] = tag
+    return tag
+
+
+def _node_tag(node: Node) -> str:
+    """A node's tag, resolving the deferred form that _Loader leaves (see there)."""
+    tag = node.tag
+    if tag.__class__ is not slice:
+        return tag
+    if isinstance(node, ScalarNode):
+        return _plain_tag(node.value) if tag.step[0] else STR
+    return _SEQ if isinstance(node, SequenceNode) else _MAP
+
+
 class _Loader(_Parser, Resolver):
     """Composes nodes with the safe loader's tag rules, minus path resolvers.
 
     PyYAML's Resolver spends half of the composing time on path-resolver bookkeeping that
-    safe loading never uses; this resolver applies the same implicit rules without it.
+    safe loading never uses, so that is switched off. And the composer asks for the tag of
+    every untagged node, keys included, through a Python call; most answers are never
+    needed (a key's tag is ignored), so `resolve` is the C-level `slice`, which just keeps
+    its arguments (kind, value, implicit) as the node's tag, and _node_tag resolves it
+    later, with the same implicit rules, only where it matters. Node tags in a parsed
+    tree are therefore read with _node_tag, never directly.
     """
 
     def descend_resolver(self, current_node: object, current_index: object) -> None:
@@ -53,14 +86,7 @@ class _Loader(_Parser, Resolver):
     def ascend_resolver(self) -> None:
         return None
 
-    def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode:
-            if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1] if value else "", ()):  # type: ignore[index]
-                    if regexp.match(value):
-                        return tag
-            return STR
-        return _SEQ if kind is SequenceNode else _MAP
+    resolve = staticmethod(slice)
 
 # libyaml's composer recurses in C and crashes the interpreter past ~25,000 levels of
 # nesting; Python's own recursion limit stops our walk far earlier. Text shorter than
@@ -187,6 +213,8 @@ class _Builder:
             else:
                 self.seen.add(id(node))
         tag = node.tag
+        if tag.__class__ is slice:
+            tag = _node_tag(node)
         if isinstance(node, ScalarNode):
             if tag == STR or tag == TIMESTAMP:
                 # Timestamps stay text: we read them ourselves, in the knowledge base's time
@@ -216,7 +244,7 @@ class _Builder:
                 if not isinstance(key_node, ScalarNode):
                     self._problem(key_node, "a key must be plain text, not a list or mapping")
                     continue
-                if key_node.tag == _T + "merge":
+                if key_node.value == "<<" and _node_tag(key_node) == _MERGE or key_node.tag == _MERGE:
                     self._problem(key_node, "YAML merge keys ('<<') are not allowed; write the keys out")
                     continue
                 key = key_node.value

@@ -62,6 +62,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         overrides = str(Path(__file__).resolve().parent / "overrides")
         if overrides not in config.theme.dirs:
             config.theme.dirs.insert(1 if config.theme.custom_dir else 0, overrides)
+        # The generated pages use admonitions and tables: enable them whatever the user's list.
+        for ext in ("admonition", "tables"):
+            if ext not in config.markdown_extensions:
+                config.markdown_extensions.append(ext)
         if STYLE_URI not in config.extra_css:
             config.extra_css.append(STYLE_URI)
         if SCRIPT_URI not in [str(s) for s in config.extra_javascript]:
@@ -80,7 +84,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if kb.errors:
             raise PluginError(_listing(kb.errors))
         self.kb = kb
-        ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "")
+        ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "",
+                          # pages link to the metric definitions only where the site has them
+                          extra={"metrics_page": "metrics.md" if files.get_file_from_path("metrics.md") else None})
         site = build_site(kb, ctx, directory_urls=config.use_directory_urls)
         if self.config.search_index == "pagefind":
             site.pages.append(search_page(config.site_url or ""))

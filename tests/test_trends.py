@@ -1,0 +1,210 @@
+"""The trend pages, trends.json and the recurrence notes of incident and category pages."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import posixpath
+import re
+from datetime import date
+from urllib.parse import unquote
+
+import pytest
+
+from conftest import incident_text
+from pmkb import trends as tr
+from pmkb.htmlutil import page_url
+from pmkb.metrics import trends
+from pmkb.pages import SiteContext, fill
+
+X, Y = "data/schema-change", "monitoring/missing-alert"
+CTX = SiteContext(today=date(2025, 12, 31))
+NASTY = '<script>alert(1)</script> *bold* | [x](y)'
+
+
+def add(kb, inc_id, started, cats=(), extra="", severity="SEV3"):
+    lines = [textwrap.dedent(extra).strip()] if extra.strip() else []
+    if cats:
+        lines.append("root_causes:\n" + "".join(f"  - {{category: {c}, description: d}}\n" for c in cats))
+    kb.add(f"{inc_id.lower()}.md", incident_text(inc_id, started=started, severity=severity, extra="\n".join(lines)))
+
+
+def sample(kb):
+    add(kb, "INC-2025-001", "2025-01-10 10:00", (X,), extra=f"""
+        detected: 2025-01-10 10:30
+        resolved: 2025-01-10 14:00
+        detection: alert
+        services: [fraud-api, {json.dumps(NASTY)}]
+        team: risk-ml
+        action_items:
+          - {{title: {json.dumps(NASTY)}, type: prevention, owner: risk-ml, due: 2025-02-01, status: done, completed: 2025-01-20}}
+        dimensions:
+          data: {{contribution: high}}
+        """)
+    add(kb, "INC-2025-002", "2025-03-05 10:00", (X, Y), extra="""
+        detected: 2025-03-05 11:00
+        resolved: 2025-03-06 10:00
+        detection: customer
+        services: [fraud-api]
+        team: risk-ml
+        """, severity="SEV1")
+    add(kb, "INC-2025-003", "2025-08-01 10:00", (Y,), extra="services: [search]")
+    k = kb.load()
+    assert not k.errors, [d.text() for d in k.errors]
+    return k
+
+
+def links_resolve(pages, files, extra_targets=()):
+    """Every relative link of the pages (Markdown links and images, and hrefs in HTML
+    fragments) leads to a page, a file, or one of extra_targets (src_uris)."""
+    srcs = {p.src_uri for p in pages} | {f.dest_uri for f in files} | set(extra_targets)
+    urls = {page_url(s): s for s in srcs if s.endswith(".md")}
+    bad = []
+    for p in pages:
+        base = posixpath.dirname(p.src_uri)
+        body = re.sub(r"\A---\n.*?\n---\n", "", p.markdown, flags=re.S)      # the page's meta is not Markdown
+        for target in re.findall(r"(?<!\\)\]\(([^)\s]+)\)", body):   # not an escaped \](
+            if "://" in target:
+                continue
+            path = posixpath.normpath(posixpath.join(base, unquote(target.split("#")[0])))
+            if path not in srcs:
+                bad.append((p.src_uri, target))
+        here = page_url(p.src_uri)
+        for frag in p.fragments.values():
+            for href in re.findall(r'href="([^"]+)"', frag):
+                if "://" in href:
+                    continue
+                path = posixpath.normpath(posixpath.join(here, unquote(href))) + "/"
+                if path.lstrip("/") not in urls:
+                    bad.append((p.src_uri, href))
+    return bad
+
+
+def test_trends_site_pages_files_and_links(kb):
+    k = sample(kb)
+    pages, files = tr.trends_site(k, CTX)
+    by_src = {p.src_uri: p for p in pages}
+    assert by_src["trends/index.md"].in_nav
+    assert {"trends/services/fraud-api.md", "trends/services/search.md", "trends/teams/risk-ml.md"} <= set(by_src)
+    dests = {f.dest_uri: f for f in files}
+    assert json.loads(dests["trends.json"].content) == json.loads(json.dumps(trends(k)))
+    charts = [d for d in dests if d.startswith("trends/charts/")]
+    assert len(charts) >= 7 and all(d.endswith(".svg") for d in charts)
+    # every chart is shown, with alt text, and every shown chart exists
+    shown = {posixpath.normpath(posixpath.join(posixpath.dirname(p.src_uri), m))
+             for p in pages for m in re.findall(r"!\[[^\]]+\]\(([^)]+\.svg)\)", p.markdown)}
+    assert shown == set(charts)
+    targets = [tr.incident_src(i.id) for i in k.incidents] + [tr.category_src(c) for c in k.taxonomy.categories]
+    targets += ["metrics.md", "incidents/index.md"]
+    assert links_resolve(pages, files, targets) == []
+
+
+def test_front_matter_text_is_escaped_everywhere(kb):
+    k = sample(kb)
+    pages, _ = tr.trends_site(k, CTX)
+    for p in pages:
+        html = fill(p.markdown, p.fragments)
+        assert "<script>" not in html, p.src_uri
+    svc = [p for p in pages if p.src_uri.startswith("trends/services/") and "script" in p.src_uri]
+    assert len(svc) == 1
+    slug = svc[0].src_uri.rsplit("/", 1)[1]
+    assert re.fullmatch(r"[a-z0-9-]+\.md", slug)
+    assert "&lt;script&gt;" in svc[0].title and "<" not in svc[0].title
+    assert "\\*bold\\*" in svc[0].markdown and "\\|" in svc[0].markdown
+
+
+def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
+    k = sample(kb)
+    pages, _ = tr.trends_site(k, CTX)
+    index = next(p for p in pages if p.src_uri == "trends/index.md")
+    html = fill(index.markdown, index.fragments)
+    assert "<th>Quarter</th>" in html or ">Quarter</th>" in html
+    for head in (">n</th>", ">mean</th>", ">median</th>", ">p90</th>"):
+        assert head in html
+    assert '!!! warning "Too few incidents to trust"' in index.markdown
+    # 2025-Q1 has two detected incidents: 30 and 60 minutes
+    assert "45 min" in html
+    for section in ("Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
+                    "Recurrence rate per quarter", "Most recurring root-cause categories", "Detection sources",
+                    "Failure dimensions over time", "Time to resolve by severity", "By service", "By team"):
+        assert f"## {section}" in index.markdown
+
+
+def test_detection_shares(kb):
+    k = sample(kb)
+    index = tr.trends_site(k, CTX)[0][0]
+    assert "Found by **our alerts and monitors**: 33% (1 of 3); by **customers**: 33% (1)" in index.markdown
+    assert tr.detection_class("model-monitor") == "our alerts and monitors"
+    assert tr.detection_class("customer") == "customers" and tr.detection_class(None) == "not recorded"
+    assert tr.detection_class("audit") == "other"
+
+
+def test_empty_knowledge_base(kb):
+    k = kb.load()
+    pages, files = tr.trends_site(k, CTX)
+    assert [p.src_uri for p in pages] == ["trends/index.md"]
+    assert "No incidents yet" in pages[0].markdown
+    assert [f.dest_uri for f in files] == ["trends.json"]
+    assert tr.category_recurrence_markdown(k, X, CTX).startswith("No incident")
+    assert tr.incident_recurrence_markdown(k, "INC-2025-404", CTX) == ""
+
+
+def test_metrics_link_can_be_turned_off(kb):
+    k = sample(kb)
+    pages, _ = tr.trends_site(k, SiteContext(today=date(2025, 12, 31), extra={"metrics_page": None}))
+    assert all("metrics.md" not in p.markdown for p in pages)
+
+
+def test_incident_recurrence_notes(kb):
+    k = sample(kb)
+    note = tr.incident_recurrence_markdown(k, "INC-2025-002", CTX)
+    assert "**recurs** 1 root-cause category" in note
+    assert "[INC-2025-001](../inc-2025-001/index.md)" in note
+    assert "(../../categories/data/schema-change/index.md)" in note
+    assert '!!! danger "A fix marked done did not prevent this incident"' in note
+    assert "\\*bold\\*" in note and "<script>" not in note
+    first = tr.incident_recurrence_markdown(k, "INC-2025-001", CTX)
+    assert "Not a recurrence" in first
+    assert "**Recurred later**" in first and "[INC-2025-002](../inc-2025-002/index.md)" in first
+    third = tr.incident_recurrence_markdown(k, "INC-2025-003", CTX)
+    assert "**recurs** 1" in third and "[INC-2025-002](../inc-2025-002/index.md) (2025-03-05, 149 days earlier)" in third
+    assert "No action item marked done before this incident" in third
+    # a freshly loaded knowledge base (a `mkdocs serve` rebuild) gets its own, equal, figures
+    assert tr.incident_recurrence_markdown(kb.load(), "INC-2025-003", CTX) == third
+
+
+def test_category_recurrence_notes(kb):
+    k = sample(kb)
+    note = tr.category_recurrence_markdown(k, X, CTX)
+    assert note.startswith("**2** incidents had this root cause, from 2025-01-10 to 2025-03-05")
+    assert "**1** recurred it" in note and "recurrence rate 50%" in note
+    assert "median 54 days" in note     # 2025-01-10 10:00 -> 2025-03-05 10:00
+    assert "[INC-2025-002](../../../incidents/inc-2025-002/index.md)" in note
+    assert "Fixes that did not hold: **1** done action item" in note
+    assert '!!! danger "Fixes that did not hold in this category"' in note
+    assert "first occurrence" in note
+
+
+@pytest.mark.parametrize("minutes, text", [(None, "–"), (0.5, "30 s"), (45, "45 min"), (90, "90 min"),
+                                           (150, "2.5 h"), (47 * 60, "47 h"), (3 * 1440, "3 days"),
+                                           (36 * 1440, "36 days")])
+def test_human_minutes(minutes, text):
+    assert tr.human_minutes(minutes) == text
+
+
+def test_md_text_and_slugs():
+    assert tr.md_text("a *b* _c_ [d](e) | `f`") == "a \\*b\\* \\_c\\_ \\[d\\](e) \\| \\`f\\`"
+    assert tr.md_text("<i>&</i>\n\nnext") == "&lt;i&gt;&amp;&lt;/i&gt; next"
+    s = tr.slugs(["Fraud API", "fraud-api", "index", "Ωmega", "../etc"])
+    assert len(set(s.values())) == 5
+    assert all(re.fullmatch(r"[a-z0-9-]+", v) for v in s.values())
+    assert s["../etc"] == "etc" and s["index"] != "index"
+    assert tr.slugs(["Fraud API"]) == {"Fraud API": "fraud-api"}
+
+
+def test_rel_matches_posix_relpath():
+    cases = [("trends/index.md", "incidents/inc-1/index.md"), ("trends/services/x.md", "trends/charts/x.svg"),
+             ("incidents/a/index.md", "incidents/b/index.md"), ("actions/index.md", "metrics.md"),
+             ("index.md", "trends/index.md"), ("categories/d/x/index.md", "categories/d/x/index.md")]
+    for a, b in cases:
+        assert tr.rel(a, b) == posixpath.relpath(b, posixpath.dirname(a) or ".")
