@@ -337,6 +337,10 @@ def _plot_series(ax: Any, values: list[float | None], weak: list[bool], color: s
                 markeredgewidth=1.5, markersize=7)
 
 
+_LOG_TICKS = ((1, "≤1 min"), (10, "10 min"), (60, "1 h"), (360, "6 h"), (1440, "1 d"), (10080, "1 w"),
+              (43200, "30 d"), (259200, "180 d"))
+
+
 def _draw_durations(spec: dict[str, Any]) -> Figure:
     panels, labels = spec["panels"], spec["labels"]
     fig = _figure(height=2.4 * len(panels) + 0.8)
@@ -344,15 +348,30 @@ def _draw_durations(spec: dict[str, Any]) -> Figure:
     styles = (("median", "-", PALETTE[0]), ("mean", ":", PALETTE[2]), ("p90", "--", PALETTE[1]))
     any_weak = False
     for ax, panel in zip(axes, panels):
-        unit, scale = unit_for(panel["p90"] + panel["mean"] + panel["median"])
         weak = [0 < n < spec["min_n"] for n in panel["n"]]
         any_weak = any_weak or any(weak)
-        for key, style, color in styles:
-            values = [None if v is None else v / scale for v in panel[key]]
-            _plot_series(ax, values, weak, color, style, key)
+        present = [v for key in ("median", "mean", "p90") for v in panel[key] if v is not None]
+        positive = [v for v in present if v > 0]
+        if positive and max(positive) / max(min(positive), 1.0) > 30:
+            # Durations are skewed: on a linear axis one slow quarter flattens every other
+            # one, and the trend a reader looks for (are we getting faster?) disappears.
+            for key, style, color in styles:
+                values = [None if v is None else max(v, 1.0) for v in panel[key]]
+                _plot_series(ax, values, weak, color, style, key)
+            ax.set_yscale("log")
+            lo, hi = max(min(positive), 1.0), max(positive)
+            ticks = [(t, label) for t, label in _LOG_TICKS if lo / 4 <= t <= hi * 4] or [(lo, f"{lo:.0f} min")]
+            ax.set_yticks([t for t, _ in ticks], [label for _, label in ticks])
+            ax.minorticks_off()
+            ax.set_ylabel("log scale")
+        else:
+            unit, scale = unit_for(present)
+            for key, style, color in styles:
+                values = [None if v is None else v / scale for v in panel[key]]
+                _plot_series(ax, values, weak, color, style, key)
+            ax.set_ylabel(unit)
+            ax.set_ylim(bottom=0)
         ax.set_title(panel["title"], loc="left", fontsize=12, pad=4)
-        ax.set_ylabel(unit)
-        ax.set_ylim(bottom=0)
         ax.grid(axis="y", color=GRID, linewidth=0.8)
         ax.set_axisbelow(True)
     fig.suptitle(spec["title"], x=0.0, ha="left", fontsize=14, fontweight="bold", color=TEXT)

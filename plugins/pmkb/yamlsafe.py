@@ -244,7 +244,7 @@ class _Builder:
                 if not isinstance(key_node, ScalarNode):
                     self._problem(key_node, "a key must be plain text, not a list or mapping")
                     continue
-                if key_node.value == "<<" and _node_tag(key_node) == _MERGE or key_node.tag == _MERGE:
+                if key_node.tag == _MERGE or (key_node.value == "<<" and _node_tag(key_node) == _MERGE):
                     self._problem(key_node, "YAML merge keys ('<<') are not allowed; write the keys out")
                     continue
                 key = key_node.value
