@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 MAX_BYTES = 1024 * 1024  # SPEC: an incident file larger than 1 MiB is an error
-
-_CLOSE = re.compile(r"^---[ \t]*$", re.M)
 
 
 class ReadProblem(Exception):
@@ -42,6 +39,23 @@ def decode(data: bytes) -> str:
     return text
 
 
+def _closing_line(text: str, newline: int) -> tuple[int, int] | None:
+    """(start, end) of the first line after `newline` that is '---' then only spaces or tabs.
+
+    str.find is several times faster than the equivalent regex (^---[ \t]*$, multi-line)."""
+    pos = newline
+    while True:
+        pos = text.find("\n---", pos)
+        if pos < 0:
+            return None
+        end = text.find("\n", pos + 4)
+        if end < 0:
+            end = len(text)
+        if not text[pos + 4:end].strip(" \t"):
+            return pos + 1, end
+        pos += 1
+
+
 def split(text: str) -> Split:
     first_end = text.find("\n")
     first = text if first_end < 0 else text[:first_end]
@@ -50,10 +64,11 @@ def split(text: str) -> Split:
                           "(copy the layout of `pmkb new`)")
     if first_end < 0:
         raise ReadProblem("the front matter is not closed: add a line '---' after it")
-    match = _CLOSE.search(text, first_end + 1)
-    if match is None:
+    close = _closing_line(text, first_end)
+    if close is None:
         raise ReadProblem("the front matter is not closed: add a line '---' after it")
-    front = text[first_end + 1: match.start()]
-    body_start = match.end() + 1
-    body_line = text.count("\n", 0, match.end()) + 2
+    start, end = close
+    front = text[first_end + 1: start]
+    body_start = end + 1
+    body_line = text.count("\n", 0, end) + 2
     return Split(front, text[body_start:], body_line)

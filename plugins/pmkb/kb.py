@@ -232,13 +232,14 @@ def _outcome(fut: Future, span: tuple[int, int]) -> list[tuple[str, FileResult]]
 
 
 def _read_and_check(abs_path: str, rel: str, shown: str, rules: Rules, build: bool = True) -> tuple[str, FileResult]:
-    from .diagnostics import Diagnostic as D
+    D = Diagnostic
     try:
-        size = os.path.getsize(abs_path)
-        if size > MAX_BYTES:
-            return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
         with open(abs_path, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
+            # the size is only asked for when the file is too large: one system call less per file
+            size = os.fstat(fh.fileno()).st_size if len(data) > MAX_BYTES else len(data)
+        if size > MAX_BYTES:
+            return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
     except OSError as exc:
         return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"cannot read the file: {exc.strerror or exc}")])
     try:

@@ -39,21 +39,30 @@ def parse_timestamp(value: object, tz: tzinfo) -> datetime:
             raise TimeProblem(f"'{s}' is a date without a time; give the time too, e.g. '{s} 14:30'")
         raise TimeProblem(f"'{s}' is not a timestamp; write YYYY-MM-DD HH:MM, optionally with seconds and an offset such as Z or +02:00")
     y, mo, d, h, mi, sec, frac, z, sign, oh, om = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
+    micro = int(frac[:6].ljust(6, "0")) if frac else 0
     try:
         if z:
-            tzi: tzinfo = timezone.utc
+            tzi: tzinfo = _UTC
         elif sign:
-            minutes = int(oh) * 60 + int(om or 0)
-            if minutes >= 24 * 60:
-                raise ValueError("offset out of range")
-            tzi = timezone(timedelta(minutes=minutes if sign == "+" else -minutes))
+            tzi = _offset(sign, oh, om)
         else:
             tzi = tz
-        result = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec or 0), micro, tzinfo=tzi)
+        result = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec) if sec else 0, micro, tzinfo=tzi)
     except ValueError as exc:
         raise TimeProblem(f"'{s}' is not a valid timestamp ({exc})") from None
-    return result.astimezone(timezone.utc)
+    return result if tzi is _UTC else result.astimezone(_UTC)
+
+
+_UTC = timezone.utc
+
+
+@lru_cache(maxsize=256)
+def _offset(sign: str, hours: str, minutes: str | None) -> tzinfo:
+    """The fixed zone of an offset such as +02:00 (a ValueError past 24 hours); a few recur."""
+    total = int(hours) * 60 + int(minutes or 0)
+    if total >= 24 * 60:
+        raise ValueError("offset out of range")
+    return timezone(timedelta(minutes=total if sign == "+" else -total))
 
 
 def parse_date(value: object) -> date:

@@ -213,9 +213,11 @@ class _Builder:
             else:
                 self.seen.add(id(node))
         tag = node.tag
-        if tag.__class__ is slice:
-            tag = _node_tag(node)
         if isinstance(node, ScalarNode):
+            if tag.__class__ is slice:  # untagged, see _Loader: quoted is text, plain goes by its form
+                if not tag.step[0]:
+                    return node.value
+                tag = _PLAIN_TAGS.get(node.value) or _plain_tag(node.value)
             if tag == STR or tag == TIMESTAMP:
                 # Timestamps stay text: we read them ourselves, in the knowledge base's time
                 # zone, the same way whether YAML recognised them or they were quoted.
@@ -231,12 +233,12 @@ class _Builder:
             self._problem(node, f"YAML tag {tag!r} is not supported; write plain text, numbers, lists and mappings")
             return node.value
         if isinstance(node, SequenceNode):
-            if tag != _SEQ:
+            if tag.__class__ is not slice and tag != _SEQ:
                 self._problem(node, f"YAML tag {tag!r} is not supported")
             build = self.build
             return [build(item) for item in node.value]
         if isinstance(node, MappingNode):
-            if tag != _MAP:
+            if tag.__class__ is not slice and tag != _MAP:
                 self._problem(node, f"YAML tag {tag!r} is not supported")
             result: dict[str, Any] = {}
             lines: dict[str, int] = {}
@@ -253,6 +255,18 @@ class _Builder:
                     self._problem(key_node, f"key '{key}' is given twice, on lines {lines[key]} and {line}; "
                                             "YAML would silently keep only the last one, remove one of them")
                 lines[key] = line
+                # Inline for untagged text, the most common value: a call per value costs more
+                # than everything else here. Anything else goes through build().
+                vtag = value_node.tag
+                if vtag.__class__ is slice and isinstance(value_node, ScalarNode) and not self.careful:
+                    text = value_node.value
+                    if not vtag.step[0]:
+                        result[key] = text
+                        continue
+                    ptag = _PLAIN_TAGS.get(text) or _plain_tag(text)
+                    if ptag == STR or ptag == TIMESTAMP:
+                        result[key] = text
+                        continue
                 result[key] = self.build(value_node)
             return result
         return None  # pragma: no cover - libyaml produces only the three node kinds
