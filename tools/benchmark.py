@@ -31,6 +31,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import shlex
 import shutil
 import statistics
@@ -50,8 +51,9 @@ import synth  # noqa: E402  (tools/ is not a package)
 class Row:
     key: str           # (a), (b), ...
     what: str
-    seconds: list[float]
-    count: int         # incidents handled per run
+    seconds: list[float]      # wall clock of each run
+    cpu: list[float]          # CPU seconds (user + system, this process and its children) of each run
+    count: int                # incidents handled per run
     base: str | None = None   # key of the row it is compared with
 
     @property
@@ -74,6 +76,26 @@ def pmkb_command() -> list[str]:
     if found:
         return [found]
     return [sys.executable, "-m", "pmkb.cli"]
+
+
+class Clock:
+    """Wall clock and CPU time (user + system, of this process and of the children it
+    waited for) around a block: on a machine shared with others, the CPU time shows
+    whether a slow wall clock came from the code or from the neighbours."""
+
+    def __enter__(self) -> "Clock":
+        self._cpu0 = self._cpu()
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._t0
+        self.cpu = self._cpu() - self._cpu0
+
+    @staticmethod
+    def _cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def machine_facts() -> dict[str, str]:
@@ -123,18 +145,23 @@ def check_clean(root: Path, n: int) -> None:
 
 def markdown_table(rows: list[Row], repeat: int) -> str:
     by_key = {r.key: r for r in rows}
-    out = [f"| measure | what | median of {repeat} (s) | min (s) | incidents/s | ratio |",
-           "|---|---|---:|---:|---:|---:|"]
+    out = [f"| measure | what | wall, median of {repeat} (s) | wall, min (s) | incidents/s | ratio | CPU, median (s) |",
+           "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         ratio = f"{r.median / by_key[r.base].median:.2f} x {r.base}" if r.base else "1"
-        out.append(f"| {r.key} | {r.what} | {r.median:.2f} | {min(r.seconds):.2f} | {r.rate:,.0f} | {ratio} |")
+        out.append(f"| {r.key} | {r.what} | {r.median:.2f} | {min(r.seconds):.2f} | {r.rate:,.0f} | {ratio} "
+                   f"| {statistics.median(r.cpu):.2f} |")
     return "\n".join(out)
 
 
-def report(title: str, rows: list[Row], repeat: int, extra: dict[str, str]) -> str:
-    facts = {**machine_facts(), **extra}
+def report(title: str, body: str, facts: dict[str, str]) -> str:
+    """A Markdown section: the command line, the results, then the machine (`facts` were
+    taken when the run started; the load average at its end is added here)."""
+    facts = dict(facts)
+    if hasattr(os, "getloadavg"):
+        facts["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__)] + sys.argv[1:])
-    lines = [f"## {title}", "", f"Command: `{command}`", "", markdown_table(rows, repeat), ""]
+    lines = [f"## {title}", "", f"Command: `{command}`", "", body, ""]
     lines += [f"- {k}: {v}" for k, v in facts.items()]
     return "\n".join(lines) + "\n"
 
@@ -148,43 +175,42 @@ def _fronts(root: Path) -> list[str]:
     return [split(decode(p.read_bytes())).front for p in files]
 
 
-def time_bare_parse(fronts: list[str]) -> float:
+def time_bare_parse(fronts: list[str]) -> Clock:
     import yaml
     loader = yaml.CSafeLoader
     gc.collect()
-    start = time.perf_counter()
-    for front in fronts:
-        yaml.load(front, Loader=loader)
-    return time.perf_counter() - start
+    with Clock() as clock:
+        for front in fronts:
+            yaml.load(front, Loader=loader)
+    return clock
 
 
-def time_cli(root: Path) -> float:
+def time_cli(root: Path) -> Clock:
     cmd = pmkb_command() + ["validate"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
+    with Clock() as clock:
+        proc = subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark: pmkb validate exited {proc.returncode}: {proc.stderr.decode()[:2000]}")
-    return elapsed
+    return clock
 
 
-def time_load(root: Path, n: int) -> float:
+def time_load(root: Path, n: int) -> Clock:
     from pmkb.kb import Loader
     from pmkb.settings import load_settings
     settings = load_settings(root / "mkdocs.yml")
     gc.collect()
-    start = time.perf_counter()
-    kb = Loader().load(settings)
-    elapsed = time.perf_counter() - start
+    with Clock() as clock:
+        kb = Loader().load(settings)
     if len(kb.incidents) != n or kb.diagnostics:
         raise SystemExit(f"benchmark: Loader().load found {len(kb.incidents)} incidents and "
                          f"{len(kb.diagnostics)} diagnostics; expected {n} and none")
     del kb
     gc.collect()
-    return elapsed
+    return clock
 
 
 def cmd_validate(args: argparse.Namespace) -> str:
+    facts = machine_facts()
     root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)
     try:
         check_clean(root, args.n)   # also warms the page cache and the interpreter's byte code
@@ -197,17 +223,183 @@ def cmd_validate(args: argparse.Namespace) -> str:
             b.append(time_cli(root))
             c.append(time_load(root, args.n))
         rows = [
-            Row("(a)", "PyYAML CSafeLoader, front matter only, in memory, 1 process", a, args.n),
-            Row("(b)", "`pmkb validate` subprocess, wall clock incl. start-up", b, args.n, base="(a)"),
-            Row("(c)", "`Loader().load(settings)` in process", c, args.n, base="(a)"),
+            Row("(a)", "PyYAML CSafeLoader, front matter only, in memory, 1 process",
+                [x.wall for x in a], [x.cpu for x in a], args.n),
+            Row("(b)", "`pmkb validate` subprocess, wall clock incl. start-up",
+                [x.wall for x in b], [x.cpu for x in b], args.n, base="(a)"),
+            Row("(c)", "`Loader().load(settings)` in process",
+                [x.wall for x in c], [x.cpu for x in c], args.n, base="(a)"),
         ]
-        extra = {
-            "incidents": f"{args.n:,} (seed {args.seed}; generated in {gen_seconds:.1f} s)",
-            "mean file size": f"{file_bytes / args.n / 1024:.1f} KiB, of which front matter {front_bytes / args.n / 1024:.1f} KiB",
-        }
-        return report(f"Validation, {args.n:,} incidents", rows, args.repeat, extra)
+        facts["incidents"] = f"{args.n:,} (seed {args.seed}; generated in {gen_seconds:.1f} s)"
+        facts["mean file size"] = (f"{file_bytes / args.n / 1024:.1f} KiB, of which front matter "
+                                   f"{front_bytes / args.n / 1024:.1f} KiB")
+        return report(f"Validation, {args.n:,} incidents", markdown_table(rows, args.repeat), facts)
     finally:
         cleanup()
+
+
+# -- build -------------------------------------------------------------------------------
+
+_MEASURE_CHILD = """
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+proc = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": r.ru_utime + r.ru_stime, "maxrss_kib": r.ru_maxrss,
+                  "code": proc.returncode, "stderr": proc.stderr[-3000:]}))
+"""
+
+
+@dataclass
+class BuildRun:
+    wall: float
+    cpu: float
+    peak_mib: float
+
+
+def _mkdocs_env() -> dict[str, str]:
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+def mkdocs_command() -> list[str]:
+    beside = Path(sys.executable).with_name("mkdocs")
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "mkdocs"]
+
+
+def run_measured(cwd: Path, cmd: list[str]) -> BuildRun:
+    """Run `cmd` under a small Python parent of its own, so that the peak memory it reports
+    (ru_maxrss of its children) is that command's alone."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE_CHILD, str(cwd), *cmd], capture_output=True,
+                          text=True, env=_mkdocs_env())
+    try:
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise SystemExit(f"benchmark: could not measure {' '.join(cmd)}: {proc.stderr[-2000:]}") from None
+    if out["code"] != 0:
+        raise SystemExit(f"benchmark: {' '.join(cmd)} exited {out['code']}:\n{out['stderr']}")
+    return BuildRun(out["wall"], out["cpu"], out["maxrss_kib"] / 1024)
+
+
+def plain_site(root: Path, dest: Path) -> Path:
+    """The same Markdown bodies as a plain mkdocs-material site: the repository's theme and
+    Markdown extensions, the search plugin, one page per incident (its body under an H1 of
+    its title), and like ours no incident in the navigation."""
+    import yaml
+    from pmkb.frontmatter import decode, split
+    config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
+    config["plugins"] = ["search"]
+    config["nav"] = [{"Home": "index.md"}]
+    config["site_name"] = config.get("site_name", "Postmortems") + " (plain)"
+    (dest / "docs").mkdir(parents=True, exist_ok=True)
+    (dest / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    shutil.copyfile(root / "docs" / "index.md", dest / "docs" / "index.md")
+    for path in sorted((root / "incidents").rglob("*.md")):
+        parts = split(decode(path.read_bytes()))
+        title = (yaml.safe_load(parts.front) or {}).get("title", path.stem)
+        target = dest / "docs" / "incidents" / path.relative_to(root / "incidents")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"# {title}\n\n{parts.body}", encoding="utf-8")
+    return dest
+
+
+def site_facts(site: Path) -> tuple[int, int, int]:
+    """(bytes of the whole site, bytes of the search index, HTML pages)."""
+    total = pages = 0
+    for path in site.rglob("*"):
+        if path.is_file():
+            total += path.stat().st_size
+            pages += path.suffix == ".html"
+    index = site / "search" / "search_index.json"
+    return total, index.stat().st_size if index.exists() else 0, pages
+
+
+def time_serve_rebuild(root: Path, timeout: float) -> tuple[float, float | None]:
+    """(seconds from saving an edited incident to the end of the rebuild, the build time
+    `mkdocs serve` itself reports), with `mkdocs serve` on a free loopback port."""
+    import queue
+    import re
+    import socket
+    import threading
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(mkdocs_command() + ["serve", "-a", f"127.0.0.1:{port}"], cwd=root, env=_mkdocs_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[tuple[float, str]] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.put((time.perf_counter(), line))
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def wait_for(pattern: str, deadline: float) -> tuple[float, str]:
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0 or proc.poll() is not None and lines.empty():
+                raise SystemExit(f"benchmark: mkdocs serve did not log {pattern!r} in time")
+            try:
+                at, line = lines.get(timeout=min(left, 1.0))
+            except queue.Empty:
+                continue
+            if re.search(pattern, line):
+                return at, line
+
+    try:
+        wait_for(r"Serving on", time.perf_counter() + timeout)
+        time.sleep(1.0)  # let the file watcher settle
+        files = sorted((root / "incidents").rglob("*.md"))
+        victim = files[len(files) // 2]
+        edited = time.perf_counter()
+        with victim.open("a", encoding="utf-8") as fh:
+            fh.write("\nAn edit made by the benchmark.\n")
+        at, line = wait_for(r"Documentation built in", edited + timeout)
+        match = re.search(r"built in ([0-9.]+) seconds", line)
+        return at - edited, float(match.group(1)) if match else None
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cmd_build(args: argparse.Namespace) -> str:
+    facts = machine_facts()
+    root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)
+    try:
+        check_clean(root, args.n)
+        plain = plain_site(root, root.parent / (root.name + "-plain"))
+        ours_runs, plain_runs = [], []
+        for _ in range(args.repeat):
+            ours_runs.append(run_measured(root, mkdocs_command() + ["build", "-q", "-d", str(root / "site")]))
+            plain_runs.append(run_measured(plain, mkdocs_command() + ["build", "-q", "-d", str(plain / "site")]))
+        rows = []
+        for name, runs, site in (("pmkb site (`mkdocs build`, postmortems plugin)", ours_runs, root / "site"),
+                                 ("plain mkdocs-material, same bodies", plain_runs, plain / "site")):
+            total, index, pages = site_facts(site)
+            wall = statistics.median(r.wall for r in runs)
+            rows.append(f"| {name} | {wall:.1f} | {args.n / wall:,.0f} | {statistics.median(r.cpu for r in runs):.1f} "
+                        f"| {max(r.peak_mib for r in runs):,.0f} | {total / 2**20:,.1f} | {total / args.n / 1024:,.1f} "
+                        f"| {index / 2**20:,.2f} | {pages:,} |")
+        table = [f"| build | wall, median of {args.repeat} (s) | incidents/s | CPU (s) | peak memory (MiB) | site (MiB) "
+                 "| site per incident (KiB) | search index (MiB) | HTML pages |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|", *rows]
+        facts["incidents"] = f"{args.n:,} (seed {args.seed}; generated in {gen_seconds:.1f} s)"
+        if not args.no_serve:
+            rebuild, reported = time_serve_rebuild(root, args.timeout)
+            table.append("")
+            table.append(f"`mkdocs serve`, one incident edited: rebuilt {rebuild:.1f} s after the save"
+                         + (f" (mkdocs reports {reported:.1f} s of building)" if reported is not None else ""))
+        return report(f"Site build, {args.n:,} incidents", "\n".join(table), facts)
+    finally:
+        cleanup()
+        if args.keep is None:
+            shutil.rmtree(root.parent / (root.name + "-plain"), ignore_errors=True)
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -216,13 +408,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmarks of pmkb on synthetic incidents.")
     sub = ap.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="validation against the bare YAML parse")
-    for p in (v,):
-        p.add_argument("--n", type=int, default=10_000, help="how many incidents (default 10000)")
+    b = sub.add_parser("build", help="the site build against a plain mkdocs-material build, and a serve rebuild")
+    for p, n, repeat in ((v, 10_000, 3), (b, 1_000, 1)):
+        p.add_argument("--n", type=int, default=n, help=f"how many incidents (default {n})")
         p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--repeat", type=int, default=3, help="runs of each measure; the median is reported")
+        p.add_argument("--repeat", type=int, default=repeat, help=f"runs of each measure; the median is reported (default {repeat})")
         p.add_argument("--keep", type=Path, default=None, metavar="DIR",
                        help="generate into DIR and keep it (default: a temporary folder, removed)")
+    b.add_argument("--no-serve", action="store_true", help="skip the `mkdocs serve` rebuild measure")
+    b.add_argument("--timeout", type=float, default=3600, help="seconds to wait for `mkdocs serve` (default 3600)")
     v.set_defaults(run=cmd_validate)
+    b.set_defaults(run=cmd_build)
     args = ap.parse_args(argv)
     print(args.run(args), end="")
     return 0

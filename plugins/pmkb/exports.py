@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 from .graph import Related
 from .kb import KnowledgeBase
 from .metrics import durations
 from .model import Incident
-from .pages import StaticFile
+from .pages import StaticFile, StreamedFile
 from .schema import SCHEMA_PATH
 from .timestamps import iso_utc
 
@@ -35,10 +35,8 @@ def normalised_front_matter(inc: Incident) -> dict[str, Any]:
     return out
 
 
-def incident_record(inc: Incident, related: list[Related], recurrence: Any | None,
-                    by_id: dict[str, Incident] | None = None) -> dict[str, Any]:
+def incident_record(inc: Incident, related: list[Related], recurrence: Any | None) -> dict[str, Any]:
     record = normalised_front_matter(inc)
-    by_id = by_id or {}
     record.update(
         url=inc.url,
         categories=list(inc.categories),
@@ -46,19 +44,42 @@ def incident_record(inc: Incident, related: list[Related], recurrence: Any | Non
         recurs=list(recurrence.recurs) if recurrence else [],
         recurrence_of=list(recurrence.recurrence_of) if recurrence else [],
         related=[r.id for r in related],
-        # action: the item's 0-based position in that incident's action_items; title for readers
-        failed_fixes=[{"incident": i, "action": a, "title": by_id[i].action_items[a].title} if i in by_id
-                      else {"incident": i, "action": a} for i, a in recurrence.failed_fixes] if recurrence else [],
+        # action: the item's 0-based position in that incident's action_items
+        failed_fixes=[{"incident": i, "action": a} for i, a in recurrence.failed_fixes] if recurrence else [],
     )
     return record
 
 
 def incidents_json(kb: KnowledgeBase, related: dict[str, list[Related]],
-                   recurrence: Callable[[str], Any] | dict[str, Any] | None = None) -> StaticFile:
+                   recurrence: Callable[[str], Any] | dict[str, Any] | None = None) -> StreamedFile:
+    """`incidents.json`, written record by record.
+
+    `failed_fixes` grows with the square of a category's incidents by its definition (a late
+    incident of a common category lists every done fix of that category ever made): millions
+    of entries at 10,000 incidents. Each (incident, action) pair is encoded once and the
+    file is streamed, so memory stays at one record, not one dict per entry.
+    """
     lookup = recurrence.get if isinstance(recurrence, dict) else (recurrence or (lambda _id: None))
-    records = [incident_record(i, related.get(i.id, []), lookup(i.id), kb.by_id) for i in kb.incidents]
-    data = json.dumps({"incidents": records}, ensure_ascii=False, separators=(",", ":"))
-    return StaticFile("incidents.json", data.encode("utf-8"))
+
+    def write(out: IO[bytes]) -> None:
+        encoded: dict[tuple[str, int], str] = {}
+        out.write(b'{"incidents":[')
+        for k, inc in enumerate(kb.incidents):
+            rec = lookup(inc.id)
+            record = incident_record(inc, related.get(inc.id, []), None)
+            record["recurs"] = list(rec.recurs) if rec else []
+            record["recurrence_of"] = list(rec.recurrence_of) if rec else []
+            del record["failed_fixes"]
+            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            fixes = []
+            for pair in (rec.failed_fixes if rec else ()):
+                piece = encoded.get(pair)
+                if piece is None:
+                    piece = encoded[pair] = json.dumps({"incident": pair[0], "action": pair[1]}, separators=(",", ":"))
+                fixes.append(piece)
+            out.write(((b"," if k else b"") + (text[:-1] + ',"failed_fixes":[' + ",".join(fixes) + "]}").encode("utf-8")))
+        out.write(b"]}")
+    return StreamedFile("incidents.json", write)
 
 
 def schema_file() -> StaticFile:

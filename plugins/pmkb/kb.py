@@ -192,12 +192,12 @@ def _check_in_parallel(jobs: list[tuple[str, str, str]], rules: Rules, build: bo
     """Check the files in `workers - 1` forked processes and this one.
 
     This process takes its share too instead of only waiting: what it checks itself
-    never has to be pickled, sent and unpickled, which for an Incident costs about half
-    as much as checking the file. Work is handed out in chunks, the workers taking them
+    never has to be pickled, sent and unpickled, which for an Incident costs about a
+    third as much as checking the file. Work is handed out in chunks, the workers taking them
     from the front and this process from the back, so a slow side gets fewer."""
     global _WORKER_STATE
     n = len(jobs)
-    size = max(25, min(250, n // (workers * 10)))
+    size = max(25, min(100, n // (workers * 10)))  # small chunks: neither side waits long for the other at the end
     spans = [(i, min(i + size, n)) for i in range(0, n, size)]
     done: list[list[tuple[str, FileResult]] | None] = [None] * len(spans)
     _WORKER_STATE = (jobs, rules, build)
@@ -234,16 +234,25 @@ def _outcome(fut: Future, span: tuple[int, int]) -> list[tuple[str, FileResult]]
 def _read_and_check(abs_path: str, rel: str, shown: str, rules: Rules, build: bool = True) -> tuple[str, FileResult]:
     D = Diagnostic
     try:
-        with open(abs_path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-            # the size is only asked for when the file is too large: one system call less per file
-            size = os.fstat(fh.fileno()).st_size if len(data) > MAX_BYTES else len(data)
-        if size > MAX_BYTES:
-            return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
+        # os.open/os.read rather than open(): a third of the cost for small files. And asking
+        # for what is there: a read of MAX_BYTES + 1 allocates 1 MiB for every 7 KB file.
+        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            if size > MAX_BYTES:
+                return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
+            data = os.read(fd, size + 1)
+            while len(data) != size and len(data) <= MAX_BYTES:  # it grew meanwhile, or a short read
+                more = os.read(fd, MAX_BYTES + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
     except OSError as exc:
         return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"cannot read the file: {exc.strerror or exc}")])
     try:
-        dig = digest(data)
+        dig = digest(data) if build else ""  # the digest keys the cache, which validation does not fill
         return dig, check_file(data, rel, shown, rules, build, dig)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must still name the file, never hide it
         return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"internal error while checking this file ({type(exc).__name__}: {exc}); please report it")])

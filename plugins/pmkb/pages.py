@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import IO, Callable
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ def fill(html: str, fragments: dict[str, str]) -> str:
 class StaticFile:
     dest_uri: str       # e.g. "trends/charts/mttr.svg", "incidents.json"
     content: bytes
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    """A static file too large to hold in memory: written straight into the built site."""
+    dest_uri: str
+    write: Callable[[IO[bytes]], None]
 
 
 @dataclass(frozen=True)

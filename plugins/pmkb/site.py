@@ -16,7 +16,7 @@ from .kb import KnowledgeBase
 from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
 from .metrics import recurrence
-from .pages import Page, SiteContext, StaticFile
+from .pages import Page, SiteContext, StaticFile, StreamedFile
 from .trends import category_recurrence_markdown, incident_recurrence_markdown, trends_site
 
 
@@ -31,6 +31,7 @@ class Site:
     pages: list[Page]
     files: list[StaticFile]
     assets: dict[str, str]       # src_uri -> absolute path of an incident's asset file
+    streamed: list[StreamedFile]  # written into the site folder after the build
 
 
 def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True) -> Site:
@@ -50,9 +51,9 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True)
     trend_pages, trend_files = trends_site(kb, ctx, directory_urls)
     action_pages, action_files = actions_site(kb, ctx, directory_urls)
     pages += trend_pages + action_pages
-    files = [incidents_json(kb, related, rec), schema_file(), graph_svg, *trend_files, *action_files,
+    files = [schema_file(), graph_svg, *trend_files, *action_files,
              StaticFile(FEED_URI, feed_xml(kb, ctx.site_name, ctx.site_url or None)),
              StaticFile(STYLE_URI, (_ASSETS / "pmkb.css").read_bytes()),
              StaticFile(SCRIPT_URI, (_ASSETS / "pmkb.js").read_bytes())]
     assets = {asset_src(a.path): str(a.abs_path) for a in kb.assets}
-    return Site(pages, files, assets)
+    return Site(pages, files, assets, [incidents_json(kb, related, rec)])

@@ -9,6 +9,7 @@ for the values that have problems.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -42,6 +43,10 @@ _IMPLICIT = Resolver.yaml_implicit_resolvers  # first character -> [(tag, regexp
 
 _MERGE = _T + "merge"
 _PLAIN_TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag; keys and enum values repeat a lot
+# Dates and timestamps are most of the plain scalars that differ from file to file. YAML
+# 1.1's int and float forms never have a '-' after leading digits, so for a value that
+# starts like a date only the other rules (the timestamp one) need trying.
+_IMPLICIT_NOT_NUMBERS = {first: [(t, r) for t, r in rules if t not in (INT, FLOAT)] for first, rules in _IMPLICIT.items()}
 
 
 def _plain_tag(value: str) -> str:
@@ -49,7 +54,9 @@ def _plain_tag(value: str) -> str:
     tag = _PLAIN_TAGS.get(value)
     if tag is None:
         tag = STR
-        for candidate, regexp in _IMPLICIT.get(value[:1] if value else "", ()):
+        first = value[:1] if value else ""
+        dated = value[4:5] == "-" and value[:4].isascii() and value[:4].isdigit()
+        for candidate, regexp in (_IMPLICIT_NOT_NUMBERS if dated else _IMPLICIT).get(first, ()):
             if regexp.match(value):
                 tag = candidate
                 break
@@ -80,12 +87,11 @@ class _Loader(_Parser, Resolver):
     tree are therefore read with _node_tag, never directly.
     """
 
-    def descend_resolver(self, current_node: object, current_index: object) -> None:
-        return None
-
-    def ascend_resolver(self) -> None:
-        return None
-
+    # The composer calls these three for every node; C-level callables cost a fraction of
+    # a Python method call. descend/ascend_resolver: do nothing (operator.is_ and tuple
+    # accept the arguments and return at once, allocating nothing).
+    descend_resolver = staticmethod(operator.is_)
+    ascend_resolver = staticmethod(tuple)
     resolve = staticmethod(slice)
 
 # libyaml's composer recurses in C and crashes the interpreter past ~25,000 levels of

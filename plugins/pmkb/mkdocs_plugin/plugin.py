@@ -42,6 +42,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.kb: KnowledgeBase | None = None
         self.has_feed = False
         self.fragments: dict[str, dict[str, str]] = {}   # src_uri -> HTML fragments of that page
+        self.streamed: list = []                           # exports written after the build
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         if command == "serve":
@@ -110,6 +111,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             _refuse_clash(files, src_uri)
             files.append(File.generated(config, src_uri, abs_src_path=abs_path))
         self.has_feed = any(f.dest_uri == FEED_URI for f in site.files)
+        self.streamed = site.streamed
         return files
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -120,7 +122,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        fragments = self.fragments.get(page.file.src_uri)
+        # Each page's fragments are used once: let them go (10,000 pages' worth adds up).
+        fragments = self.fragments.pop(page.file.src_uri, None)
         return fill(html, fragments) if fragments else html
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -133,6 +136,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        for streamed in self.streamed:
+            target = Path(config.site_dir) / streamed.dest_uri
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as out:
+                streamed.write(out)
         if self.config.search_index == "pagefind":
             try:
                 log.info(f"Pagefind: {index_site(Path(config.site_dir))}")
