@@ -55,9 +55,8 @@ def _track(inc: Incident) -> _Track | None:
         if a is not None and b is not None and b > a:
             segments.append({"kind": kind, "left": pos(a), "width": round(pos(b) - pos(a), 2),
                              "label": f"{kind}: {human_minutes((b - a).total_seconds() / 60)}"})
-    marks = [{"kind": k, "left": pos(getattr(inc, k)), "label": label}
-             for k, label in _MARKS if getattr(inc, k) is not None]
-    marks += [{"kind": "event", "left": pos(e.at), "label": f"{e.kind or 'event'}: {e.event[:80]}"} for e in inc.timeline]
+    marks = [{"kind": k, "left": pos(getattr(inc, k))} for k, _ in _MARKS if getattr(inc, k) is not None]
+    marks += [{"kind": "event", "left": pos(e.at)} for e in inc.timeline]   # described in the event list below
     return _Track(segments, marks)
 
 

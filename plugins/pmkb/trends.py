@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
-LINK_LIMIT = 10         # incident links in one table cell
-INCIDENT_FIX_ROWS = 20  # failed fixes listed on an incident page (the most recent ones)
+INCIDENT_FIX_ROWS = 5   # failed fixes listed on an incident page (the most recent ones)
+# Incident pages are the bulk of the site (10,000 of them): their recurrence notes stay
+# short, and the category and action pages hold the full lists.
+INCIDENT_LINK_LIMIT = 3
 # A service or team page draws its chart from this many incidents on; below, the table
 # says it all, and every chart costs a few tenths of a second on a first build.
 SCOPE_CHART_MIN = 10
@@ -754,11 +756,12 @@ def incident_recurrence_markdown(kb: "KnowledgeBase", incident_id: str, ctx: Sit
     return "".join(out)
 
 
-def _links_with_gap(others: list[Incident], inc: Incident, src: str, tz: Any, word: str) -> str:
-    shown = others[:LINK_LIMIT]
+def _links_with_gap(others: list[Incident], inc: Incident, src: str, tz: Any, word: str,
+                    limit: int = INCIDENT_LINK_LIMIT) -> str:
+    shown = others[:limit]
     parts = [f"{incident_link(o.id, src)} ({local_date(o.started, tz).isoformat()}, "
              f"{human_minutes(abs((inc.started - o.started).total_seconds()) / 60)} {word})" for o in shown]
-    if len(others) > LINK_LIMIT:
-        parts.append(f"and {len(others) - LINK_LIMIT} more")
+    if len(others) > limit:
+        parts.append(f"and {len(others) - limit} more")
     return "; ".join(parts)
 

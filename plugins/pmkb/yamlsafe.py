@@ -65,6 +65,10 @@ def _plain_tag(value: str) -> str:
     return tag
 
 
+def _is_merge(key_node: ScalarNode) -> bool:
+    return _node_tag(key_node) == _MERGE
+
+
 def _node_tag(node: Node) -> str:
     """A node's tag, resolving the deferred form that _Loader leaves (see there)."""
     tag = node.tag
@@ -207,6 +211,16 @@ class _Builder:
     def _problem(self, node: Node, message: str) -> None:
         self.problems.append(YamlProblem(message, node.start_mark.line + 1, node.start_mark.column + 1))
 
+    def _line_before(self, node: MappingNode, index: int) -> int:
+        """The line of the latest earlier entry of the mapping with the same key as entry
+        `index` (asked only for a key given twice, so not tracked for every key)."""
+        key = node.value[index][0].value
+        line = 0
+        for key_node, _ in node.value[:index]:
+            if isinstance(key_node, ScalarNode) and key_node.value == key and not _is_merge(key_node):
+                line = key_node.start_mark.line + self.first_line
+        return line
+
     def build(self, node: Node) -> Any:
         if self.careful:
             if id(node) in self.seen:
@@ -247,24 +261,23 @@ class _Builder:
             if tag.__class__ is not slice and tag != _MAP:
                 self._problem(node, f"YAML tag {tag!r} is not supported")
             result: dict[str, Any] = {}
-            lines: dict[str, int] = {}
-            for key_node, value_node in node.value:
+            careful = self.careful
+            for index, (key_node, value_node) in enumerate(node.value):
                 if not isinstance(key_node, ScalarNode):
                     self._problem(key_node, "a key must be plain text, not a list or mapping")
                     continue
-                if key_node.tag == _MERGE or (key_node.value == "<<" and _node_tag(key_node) == _MERGE):
+                key = key_node.value
+                if (key == "<<" or key_node.tag.__class__ is not slice) and _is_merge(key_node):
                     self._problem(key_node, "YAML merge keys ('<<') are not allowed; write the keys out")
                     continue
-                key = key_node.value
-                line = key_node.start_mark.line + self.first_line
                 if key in result:
-                    self._problem(key_node, f"key '{key}' is given twice, on lines {lines[key]} and {line}; "
-                                            "YAML would silently keep only the last one, remove one of them")
-                lines[key] = line
+                    line = key_node.start_mark.line + self.first_line
+                    self._problem(key_node, f"key '{key}' is given twice, on lines {self._line_before(node, index)} and "
+                                            f"{line}; YAML would silently keep only the last one, remove one of them")
                 # Inline for untagged text, the most common value: a call per value costs more
                 # than everything else here. Anything else goes through build().
                 vtag = value_node.tag
-                if vtag.__class__ is slice and isinstance(value_node, ScalarNode) and not self.careful:
+                if vtag.__class__ is slice and isinstance(value_node, ScalarNode) and not careful:
                     text = value_node.value
                     if not vtag.step[0]:
                         result[key] = text
