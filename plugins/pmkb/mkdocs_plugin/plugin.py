@@ -21,6 +21,7 @@ from mkdocs.utils import get_relative_url
 
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
+from ..minify import collapse_whitespace
 from ..pages import SiteContext, fill
 from ..pagefind import PagefindError, index_site, mark_body, search_page
 from ..settings import Settings, SettingsError
@@ -129,6 +130,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self.config.search_index == "pagefind":
             output = mark_body(output)
+        output = collapse_whitespace(output)
         if self.has_feed and "</head>" in output:
             href = get_relative_url(FEED_URI, page.url or ".")
             link = f'<link rel="alternate" type="application/atom+xml" title="New postmortems" href="{href}">'
