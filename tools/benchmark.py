@@ -19,8 +19,9 @@ Markdown table of the medians together with the command line and the machine.
     knowledge base (every file read, checked and turned into an Incident, checks across
     files, ordering), settings already read.
 
-Further subcommands (`build`: the site, against a plain mkdocs-material build of the same
-bodies) plug in the same way: a function taking the parsed arguments and returning rows.
+A further subcommand plugs in the same way: a parser in main() and a function that takes
+the parsed arguments and returns a Markdown section (make_kb, check_clean, Clock and
+report are shared). The site build has its own script, tools/bench_build.py.
 """
 
 from __future__ import annotations
@@ -238,187 +239,19 @@ def cmd_validate(args: argparse.Namespace) -> str:
         cleanup()
 
 
-# -- build -------------------------------------------------------------------------------
-
-_MEASURE_CHILD = """
-import json, resource, subprocess, sys, time
-t = time.perf_counter()
-proc = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-wall = time.perf_counter() - t
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "cpu": r.ru_utime + r.ru_stime, "maxrss_kib": r.ru_maxrss,
-                  "code": proc.returncode, "stderr": proc.stderr[-3000:]}))
-"""
-
-
-@dataclass
-class BuildRun:
-    wall: float
-    cpu: float
-    peak_mib: float
-
-
-def _mkdocs_env() -> dict[str, str]:
-    return {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-
-
-def mkdocs_command() -> list[str]:
-    beside = Path(sys.executable).with_name("mkdocs")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "mkdocs"]
-
-
-def run_measured(cwd: Path, cmd: list[str]) -> BuildRun:
-    """Run `cmd` under a small Python parent of its own, so that the peak memory it reports
-    (ru_maxrss of its children) is that command's alone."""
-    proc = subprocess.run([sys.executable, "-c", _MEASURE_CHILD, str(cwd), *cmd], capture_output=True,
-                          text=True, env=_mkdocs_env())
-    try:
-        out = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        raise SystemExit(f"benchmark: could not measure {' '.join(cmd)}: {proc.stderr[-2000:]}") from None
-    if out["code"] != 0:
-        raise SystemExit(f"benchmark: {' '.join(cmd)} exited {out['code']}:\n{out['stderr']}")
-    return BuildRun(out["wall"], out["cpu"], out["maxrss_kib"] / 1024)
-
-
-def plain_site(root: Path, dest: Path) -> Path:
-    """The same Markdown bodies as a plain mkdocs-material site: the repository's theme and
-    Markdown extensions, the search plugin, one page per incident (its body under an H1 of
-    its title), and like ours no incident in the navigation."""
-    import yaml
-    from pmkb.frontmatter import decode, split
-    config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
-    config["plugins"] = ["search"]
-    config["nav"] = [{"Home": "index.md"}]
-    config["site_name"] = config.get("site_name", "Postmortems") + " (plain)"
-    (dest / "docs").mkdir(parents=True, exist_ok=True)
-    (dest / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    shutil.copyfile(root / "docs" / "index.md", dest / "docs" / "index.md")
-    for path in sorted((root / "incidents").rglob("*.md")):
-        parts = split(decode(path.read_bytes()))
-        title = (yaml.safe_load(parts.front) or {}).get("title", path.stem)
-        target = dest / "docs" / "incidents" / path.relative_to(root / "incidents")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"# {title}\n\n{parts.body}", encoding="utf-8")
-    return dest
-
-
-def site_facts(site: Path) -> tuple[int, int, int]:
-    """(bytes of the whole site, bytes of the search index, HTML pages)."""
-    total = pages = 0
-    for path in site.rglob("*"):
-        if path.is_file():
-            total += path.stat().st_size
-            pages += path.suffix == ".html"
-    index = site / "search" / "search_index.json"
-    return total, index.stat().st_size if index.exists() else 0, pages
-
-
-def time_serve_rebuild(root: Path, timeout: float) -> tuple[float, float | None]:
-    """(seconds from saving an edited incident to the end of the rebuild, the build time
-    `mkdocs serve` itself reports), with `mkdocs serve` on a free loopback port."""
-    import queue
-    import re
-    import socket
-    import threading
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(mkdocs_command() + ["serve", "-a", f"127.0.0.1:{port}"], cwd=root, env=_mkdocs_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[tuple[float, str]] = queue.Queue()
-
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.put((time.perf_counter(), line))
-
-    threading.Thread(target=read, daemon=True).start()
-
-    def wait_for(pattern: str, deadline: float) -> tuple[float, str]:
-        while True:
-            left = deadline - time.perf_counter()
-            if left <= 0 or proc.poll() is not None and lines.empty():
-                raise SystemExit(f"benchmark: mkdocs serve did not log {pattern!r} in time")
-            try:
-                at, line = lines.get(timeout=min(left, 1.0))
-            except queue.Empty:
-                continue
-            if re.search(pattern, line):
-                return at, line
-
-    try:
-        wait_for(r"Serving on", time.perf_counter() + timeout)
-        time.sleep(1.0)  # let the file watcher settle
-        files = sorted((root / "incidents").rglob("*.md"))
-        victim = files[len(files) // 2]
-        edited = time.perf_counter()
-        with victim.open("a", encoding="utf-8") as fh:
-            fh.write("\nAn edit made by the benchmark.\n")
-        at, line = wait_for(r"Documentation built in", edited + timeout)
-        match = re.search(r"built in ([0-9.]+) seconds", line)
-        return at - edited, float(match.group(1)) if match else None
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def cmd_build(args: argparse.Namespace) -> str:
-    facts = machine_facts()
-    root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)
-    try:
-        check_clean(root, args.n)
-        plain = plain_site(root, root.parent / (root.name + "-plain"))
-        ours_runs, plain_runs = [], []
-        for _ in range(args.repeat):
-            ours_runs.append(run_measured(root, mkdocs_command() + ["build", "-q", "-d", str(root / "site")]))
-            plain_runs.append(run_measured(plain, mkdocs_command() + ["build", "-q", "-d", str(plain / "site")]))
-        rows = []
-        for name, runs, site in (("pmkb site (`mkdocs build`, postmortems plugin)", ours_runs, root / "site"),
-                                 ("plain mkdocs-material, same bodies", plain_runs, plain / "site")):
-            total, index, pages = site_facts(site)
-            wall = statistics.median(r.wall for r in runs)
-            rows.append(f"| {name} | {wall:.1f} | {args.n / wall:,.0f} | {statistics.median(r.cpu for r in runs):.1f} "
-                        f"| {max(r.peak_mib for r in runs):,.0f} | {total / 2**20:,.1f} | {total / args.n / 1024:,.1f} "
-                        f"| {index / 2**20:,.2f} | {pages:,} |")
-        table = [f"| build | wall, median of {args.repeat} (s) | incidents/s | CPU (s) | peak memory (MiB) | site (MiB) "
-                 "| site per incident (KiB) | search index (MiB) | HTML pages |",
-                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|", *rows]
-        facts["incidents"] = f"{args.n:,} (seed {args.seed}; generated in {gen_seconds:.1f} s)"
-        if not args.no_serve:
-            rebuild, reported = time_serve_rebuild(root, args.timeout)
-            table.append("")
-            table.append(f"`mkdocs serve`, one incident edited: rebuilt {rebuild:.1f} s after the save"
-                         + (f" (mkdocs reports {reported:.1f} s of building)" if reported is not None else ""))
-        return report(f"Site build, {args.n:,} incidents", "\n".join(table), facts)
-    finally:
-        cleanup()
-        if args.keep is None:
-            shutil.rmtree(root.parent / (root.name + "-plain"), ignore_errors=True)
-
-
 # -- entry point -------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmarks of pmkb on synthetic incidents.")
     sub = ap.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="validation against the bare YAML parse")
-    b = sub.add_parser("build", help="the site build against a plain mkdocs-material build, and a serve rebuild")
-    for p, n, repeat in ((v, 10_000, 3), (b, 1_000, 1)):
+    for p, n, repeat in ((v, 10_000, 3),):
         p.add_argument("--n", type=int, default=n, help=f"how many incidents (default {n})")
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--repeat", type=int, default=repeat, help=f"runs of each measure; the median is reported (default {repeat})")
         p.add_argument("--keep", type=Path, default=None, metavar="DIR",
                        help="generate into DIR and keep it (default: a temporary folder, removed)")
-    b.add_argument("--no-serve", action="store_true", help="skip the `mkdocs serve` rebuild measure")
-    b.add_argument("--timeout", type=float, default=3600, help="seconds to wait for `mkdocs serve` (default 3600)")
     v.set_defaults(run=cmd_validate)
-    b.set_defaults(run=cmd_build)
     args = ap.parse_args(argv)
     print(args.run(args), end="")
     return 0

@@ -206,9 +206,14 @@ def _check_in_parallel(jobs: list[tuple[str, str, str]], rules: Rules, build: bo
         with ProcessPoolExecutor(workers - 1, mp_context=ctx) as pool:
             pending: dict[Future, int] = {}
             front, back = 0, len(spans)
+            broken = False
             while front < back:
-                while len(pending) < 3 * (workers - 1) and front < back:
-                    pending[pool.submit(_check_range, spans[front])] = front
+                while not broken and len(pending) < 3 * (workers - 1) and front < back:
+                    try:
+                        pending[pool.submit(_check_range, spans[front])] = front
+                    except BrokenProcessPool:  # a worker died: this process does the rest
+                        broken = True
+                        break
                     front += 1
                 if front < back:
                     back -= 1

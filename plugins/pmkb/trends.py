@@ -38,9 +38,9 @@ INCIDENT_FIX_ROWS = 5   # failed fixes listed on an incident page (the most rece
 # Incident pages are the bulk of the site (10,000 of them): their recurrence notes stay
 # short, and the category and action pages hold the full lists.
 INCIDENT_LINK_LIMIT = 3
-# A service or team page draws its chart from this many incidents on; below, the table
-# says it all, and every chart costs a few tenths of a second on a first build.
-SCOPE_CHART_MIN = 10
+# Service and team pages show tables, not charts: an organisation has dozens of services,
+# each chart costs a few tenths of a second on a first build, and together they were the
+# largest fixed cost of a build. The organisation-wide page draws every chart.
 
 DURATION_TITLES = {
     "time_to_detect": "Time to detect",
@@ -313,7 +313,7 @@ def _scope_markdown(w: _Writer, sc: _Scope) -> str:
     sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
     out.append("## Incidents per quarter\n\n")
-    if w.full or len(sc.incidents) >= SCOPE_CHART_MIN:
+    if w.full:
         out.append(w.chart("incidents", charts.bar_spec(
             "Incidents per quarter by severity", sc.quarters,
             {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
