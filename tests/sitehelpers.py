@@ -206,3 +206,38 @@ def tiny_png(width: int = 3, height: int = 2, rgb: tuple[int, int, int] = (200, 
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@contextlib.contextmanager
+def recorded_page(browser, base_url: str, timeout_ms: int) -> Iterator[tuple[object, list[str]]]:
+    """A fresh page recording console errors and requests: (page, requested URLs).
+
+    On a clean exit it asserts that the page logged no error and that no request left the
+    site's host (nothing at view time may reach the network)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        pg = context.new_page()
+        pg.set_default_timeout(timeout_ms)
+        errors: list[str] = []
+        requests: list[str] = []
+        pg.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text} ({pg.url})") if msg.type == "error" else None)
+        pg.on("pageerror", lambda exc: errors.append(f"page error: {exc} ({pg.url})"))
+        pg.on("request", lambda req: requests.append(req.url))
+        yield pg, requests
+    finally:
+        context.close()
+    assert errors == []
+    host = urlsplit(base_url).netloc
+    outside = [u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != host]
+    assert outside == [], "requests that left 127.0.0.1"
+
+
+def browser_unavailable() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None

@@ -17,21 +17,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import ROOT
-from sitehelpers import CHROMIUM, build_site, chromium, serve
+from sitehelpers import browser_unavailable, recorded_page, CHROMIUM, build_site, chromium, serve
 
 
 
-def _unavailable() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
 
 
-if (_reason := _unavailable()) is not None:
+if (_reason := browser_unavailable()) is not None:
     if os.environ.get("CI") == "true":   # in CI a missing browser must not pass silently
         pytest.fail(f"{_reason}; the browser tests must run in CI", pytrace=False)
     pytest.skip(_reason, allow_module_level=True)
@@ -72,20 +64,8 @@ def browser():
 @pytest.fixture
 def page(browser, base_url):
     """A fresh page that records console errors and requests; checked after the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    requests: list[str] = []
-    pg.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text} ({pg.url})") if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc} ({pg.url})"))
-    pg.on("request", lambda req: requests.append(req.url))
-    yield pg
-    context.close()
-    assert errors == []
-    host = urlsplit(base_url).netloc
-    outside = [u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != host]
-    assert outside == [], "requests that left 127.0.0.1"
+    with recorded_page(browser, base_url, TIMEOUT_MS) as (pg, requests):
+        yield pg
 
 
 def open_page(pg, base_url: str, url: str) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import KB, incident_text
-from sitehelpers import CHROMIUM, build_site, chromium, parse_tree, serve
+from sitehelpers import browser_unavailable, recorded_page, CHROMIUM, build_site, chromium, parse_tree, serve
 
 TIMEOUT_MS = 10_000
 IN_CI = os.environ.get("CI") == "true"
@@ -49,14 +49,6 @@ def _pagefind_missing() -> str | None:
     return None
 
 
-def _chromium_missing() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
 
 
 if (_reason := _pagefind_missing()) is not None:
@@ -118,7 +110,7 @@ def test_incident_pages_mark_their_body_for_pagefind(built):
 
 @pytest.fixture(scope="module")
 def browser():
-    reason = _chromium_missing()
+    reason = browser_unavailable()
     if reason is not None:
         if IN_CI:
             pytest.fail(f"{reason}; the browser tests must run in CI", pytrace=False)
@@ -136,20 +128,8 @@ def base_url(built):
 @pytest.fixture
 def page(browser, base_url):
     """A fresh page that records console errors and requests; checked after the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    requests: list[str] = []
-    pg.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text} ({pg.url})") if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc} ({pg.url})"))
-    pg.on("request", lambda req: requests.append(req.url))
-    yield pg
-    context.close()
-    assert errors == []
-    host = urlsplit(base_url).netloc
-    outside = [u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != host]
-    assert outside == [], "requests that left 127.0.0.1"
+    with recorded_page(browser, base_url, TIMEOUT_MS) as (pg, requests):
+        yield pg
     # the search did load Pagefind's index from this site (not only the page)
     assert any("/pagefind/" in u and not u.endswith((".js", ".css")) for u in requests)
 

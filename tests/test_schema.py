@@ -1,43 +1,15 @@
 """Front matter against schema/incident.schema.json: types, enums, patterns, lengths,
 required and unknown fields, the x- extension point, and the compiled fast checker."""
 
-from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import jsonschema
 import pytest
 
 from conftest import ROOT, incident_text
 from pmkb.schema import SCHEMA_PATH, SchemaChecker, compile_schema, load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
-
-
-@lru_cache(maxsize=None)
-def rules() -> Rules:
-    return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone("UTC"))
-
-
-def check(text: str):
-    return check_file(text.encode("utf-8"), "2025/x.md", "incidents/2025/x.md", rules())
-
-
-def pos(text: str, needle: str) -> tuple[int, int]:
-    """(line, column), 1-based, of the first occurrence of `needle` in the file's text."""
-    i = text.index(needle)
-    return text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1
-
-
-def one_error(text: str):
-    result = check(text)
-    assert result.incident is None
-    found = [d for d in result.diagnostics if d.is_error]
-    assert len(found) == 1, [d.text() for d in result.diagnostics]
-    assert found[0].path == "incidents/2025/x.md"
-    return found[0]
+from checkhelpers import rules, check, pos, one_error
 
 
 def test_published_schema_is_the_packaged_one():

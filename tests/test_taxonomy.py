@@ -1,43 +1,17 @@
 """Taxonomy ids in incidents (severity, detection source, dimension, category) and the
 taxonomy file itself."""
 
-from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, incident_text
 from pmkb.kb import KnowledgeBaseError
-from pmkb.schema import load_checker
 from pmkb.taxonomy import TaxonomyError, load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
+from checkhelpers import rules, check, pos, one_error
 
 SHIPPED = ROOT / "schema" / "taxonomy.yml"
-
-
-@lru_cache(maxsize=None)
-def rules() -> Rules:
-    return Rules(load_taxonomy(SHIPPED), load_checker(), zone("UTC"))
-
-
-def check(text: str):
-    return check_file(text.encode("utf-8"), "2025/x.md", "incidents/2025/x.md", rules())
-
-
-def pos(text: str, needle: str) -> tuple[int, int]:
-    i = text.index(needle)
-    return text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1
-
-
-def one_error(text: str):
-    result = check(text)
-    assert result.incident is None
-    found = [d for d in result.diagnostics if d.is_error]
-    assert len(found) == 1, [d.text() for d in result.diagnostics]
-    return found[0]
 
 
 # -- the shipped taxonomy -----------------------------------------------------------------

@@ -2,19 +2,14 @@
 final write-ups, every problem of every file, nothing silently dropped, exclusions,
 assets, and text kept as written."""
 
-from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 import pytest
 
-from conftest import ROOT, incident_text
+from conftest import incident_text
 from pmkb.kb import KnowledgeBaseError, Loader
-from pmkb.schema import load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
+from checkhelpers import rules, check, pos
 
 FINAL_OK = """\
 summary: It broke and we fixed it.
@@ -23,20 +18,6 @@ resolved: 2025-06-01 11:00
 root_causes:
   - {category: data/schema-change, description: A column was renamed upstream.}
 """
-
-
-@lru_cache(maxsize=None)
-def rules() -> Rules:
-    return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone("UTC"))
-
-
-def check(text: str):
-    return check_file(text.encode("utf-8"), "2025/x.md", "incidents/2025/x.md", rules())
-
-
-def pos(text: str, needle: str) -> tuple[int, int]:
-    i = text.index(needle)
-    return text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1
 
 
 # -- ids across files ---------------------------------------------------------------------

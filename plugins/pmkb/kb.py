@@ -72,10 +72,11 @@ def discover(incidents_dir: Path) -> tuple[list[Path], list[Path]]:
         if linked:
             other.extend(Path(dirpath) / d for d in linked)
             dirnames[:] = [d for d in dirnames if d not in linked]
+        folder = Path(dirpath)  # once per folder: making a Path from a string is the slow part
         for name in sorted(filenames):
             if name.startswith(("_", ".")):
                 continue
-            (md if name.endswith(".md") else other).append(Path(dirpath) / name)
+            (md if name.endswith(".md") else other).append(folder / name)
     return md, other
 
 
