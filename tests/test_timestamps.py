@@ -298,3 +298,9 @@ def test_without_source_date_epoch_now_is_the_clock(monkeypatch):
     assert before - timedelta(seconds=1) <= got <= datetime.now(UTC) + timedelta(seconds=1)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "not-a-number")
     assert abs((now(UTC) - datetime.now(UTC)).total_seconds()) < 5
+
+
+@pytest.mark.parametrize("value", ["9999-12-31 23:00 -05:00", "0001-01-01 01:00 +05:00"])
+def test_timestamps_at_the_edge_of_the_calendar_are_a_diagnostic_not_a_crash(value):
+    with pytest.raises(TimeProblem, match="out of the range"):
+        parse_timestamp(value, zone("UTC"))

@@ -50,7 +50,12 @@ def parse_timestamp(value: object, tz: tzinfo) -> datetime:
         result = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec) if sec else 0, micro, tzinfo=tzi)
     except ValueError as exc:
         raise TimeProblem(f"'{s}' is not a valid timestamp ({exc})") from None
-    return result if tzi is _UTC else result.astimezone(_UTC)
+    if tzi is _UTC:
+        return result
+    try:
+        return result.astimezone(_UTC)
+    except OverflowError:  # e.g. 9999-12-31 23:00 -05:00 lies past the last representable instant
+        raise TimeProblem(f"'{s}' is out of the range of dates this tool can represent") from None
 
 
 _UTC = timezone.utc
