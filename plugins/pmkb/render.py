@@ -27,10 +27,6 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(template: str, **context: object) -> str:
-    return environment().get_template(template).render(**context)
-
-
 def render_blocks(template: str, **context: object) -> dict[str, str]:
     """Each `{% block %}` of a template rendered on its own: HTML fragments of one page."""
     tmpl = environment().get_template(template)
