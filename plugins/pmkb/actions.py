@@ -18,9 +18,9 @@ from markupsafe import escape
 from .htmlutil import rel_url
 from .metrics import fix_outcomes
 from .model import ActionItem, Incident
-from .pages import Page, SiteContext, StaticFile, placeholder
+from .pages import Page, SiteContext, StaticFile, incident_src, placeholder
 from .render import plain
-from .trends import (LIST_LIMIT, admonition, category_link, incident_link, incident_src, md_text, metrics_link,
+from .trends import (LIST_LIMIT, admonition, category_link, incident_link, md_text, metrics_link,
                      percent, rel, table)
 
 if TYPE_CHECKING:

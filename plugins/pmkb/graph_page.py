@@ -13,9 +13,8 @@ import math
 import networkx as nx
 
 from .htmlutil import rel_url
-from .incident_page import category_src
 from .kb import KnowledgeBase
-from .pages import Page, StaticFile
+from .pages import Page, StaticFile, category_src
 from .render import plain
 
 _PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#bab0ac", "#ff9da7")

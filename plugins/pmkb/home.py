@@ -8,10 +8,9 @@ import statistics
 from datetime import timedelta
 
 from .htmlutil import human_minutes, rel_url
-from .incident_page import incident_src
 from .kb import KnowledgeBase
 from .metrics import durations
-from .pages import SiteContext
+from .pages import SiteContext, incident_src
 from .render import plain
 
 _MARKER = re.compile(r"<!--\s*postmortems:(latest|figures)(?:\s+(\d+))?\s*-->")
@@ -21,7 +20,7 @@ def latest_html(kb: KnowledgeBase, src: str, directory_urls: bool, count: int = 
     newest = sorted(kb.incidents, key=lambda i: i.order_key, reverse=True)[:count]
     if not newest:
         return "<p>No postmortems yet. Write the first with <code>pmkb new</code>.</p>"
-    rows = [f'<tr><td><a href="{rel_url(src, incident_src(i), directory_urls)}">{i.id}</a></td><td>{plain(i.title)}</td>'
+    rows = [f'<tr><td><a href="{rel_url(src, incident_src(i.id), directory_urls)}">{i.id}</a></td><td>{plain(i.title)}</td>'
             f"<td>{plain(i.severity)}</td><td>{i.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{i.status}</td></tr>"
             for i in newest]
     return ('<div class="pmkb-index" data-search-exclude data-pagefind-ignore><table><thead><tr><th>ID</th><th>Title</th><th>Severity</th>'

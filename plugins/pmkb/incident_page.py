@@ -14,19 +14,11 @@ from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
 from .metrics import durations
 from .model import Incident
-from .pages import Page, SiteContext, placeholder
+from .pages import Page, SiteContext, category_src, incident_src, placeholder
 from .render import render_blocks
 
 # Lifecycle marks on the visual timeline, in order.
 _MARKS = (("started", "Impact started"), ("detected", "Detected"), ("mitigated", "Mitigated"), ("resolved", "Resolved"))
-
-
-def incident_src(incident: Incident) -> str:
-    return f"incidents/{incident.slug}/index.md"
-
-
-def category_src(category_id: str) -> str:
-    return f"categories/{category_id}/index.md"
 
 
 @dataclass(frozen=True)
@@ -68,7 +60,7 @@ def _offset(start: datetime, at: datetime) -> str:
 def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], recurrence_md: str,
                   ctx: SiteContext, links: LinkIndex, directory_urls: bool = True) -> Page:
     tax, tz = kb.taxonomy, kb.settings.tz
-    src = incident_src(inc)
+    src = incident_src(inc.id)
     dims_by_id = {d.id: d for d in inc.dimensions}
     dimensions = []
     for term in tax.dimensions:   # taxonomy order, so pages read alike
@@ -81,7 +73,7 @@ def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], recu
     for r in related:
         other = kb.by_id.get(r.id)
         if other is not None:
-            related_view.append({"incident": other, "href": rel_url(src, incident_src(other), directory_urls),
+            related_view.append({"incident": other, "href": rel_url(src, incident_src(other.id), directory_urls),
                                  "date": other.started.astimezone(tz).date().isoformat(),
                                  "shared": r.shared, "explicit": r.explicit})
     events = [{"at": local_time(e.at, tz), "offset": _offset(inc.started, e.at), "kind": e.kind or "other", "event": e.event}

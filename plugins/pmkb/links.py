@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from .kb import KnowledgeBase
+from .pages import incident_src
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _INLINE = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*<?)([^)\s>]+)")
@@ -31,7 +32,7 @@ class LinkIndex:
 
 
 def link_index(kb: KnowledgeBase) -> LinkIndex:
-    return LinkIndex({i.source.path: f"incidents/{i.slug}/index.md" for i in kb.incidents},
+    return LinkIndex({i.source.path: incident_src(i.id) for i in kb.incidents},
                      frozenset(a.path for a in kb.assets))
 
 

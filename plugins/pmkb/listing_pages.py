@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from .htmlutil import rel_url
-from .incident_page import category_src, incident_src
 from .kb import KnowledgeBase
 from .model import Incident
-from .pages import Page, placeholder
+from .pages import Page, category_src, incident_src, placeholder
 from .render import plain, render_blocks
 
 
@@ -21,7 +20,7 @@ def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
     rows = []
     for inc in _newest_first(kb):
         local = inc.started.astimezone(tz)
-        rows.append({"i": inc, "href": rel_url(src, incident_src(inc), directory_urls),
+        rows.append({"i": inc, "href": rel_url(src, incident_src(inc.id), directory_urls),
                      "date": local.date().isoformat(), "year": local.year})
     cats = sorted({c for i in kb.incidents for c in i.categories})
     filters = [
@@ -81,7 +80,7 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
         out.append(recurrence_md.get(cat_id, ""))
         fragments = {}
         if incs:
-            rows = [f'<tr><td><a href="{rel_url(src, incident_src(inc), directory_urls)}">{inc.id}</a></td>'
+            rows = [f'<tr><td><a href="{rel_url(src, incident_src(inc.id), directory_urls)}">{inc.id}</a></td>'
                     f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
                     f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>"
                     for inc in incs]

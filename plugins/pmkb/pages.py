@@ -24,6 +24,16 @@ class Page:
     fragments: dict[str, str] = field(default_factory=dict)
 
 
+def incident_src(incident_id: str) -> str:
+    """The src_uri of an incident's page; MkDocs serves it at incidents/<id lower-cased>/."""
+    return f"incidents/{incident_id.lower()}/index.md"
+
+
+def category_src(category_id: str) -> str:
+    """The src_uri of a category's page, categories/<layer>/<category>/."""
+    return f"categories/{category_id}/index.md"
+
+
 def placeholder(name: str) -> str:
     return f"<!--pmkb:{name}-->"
 

@@ -27,7 +27,7 @@ from .metrics import (DURATIONS, IncidentRecurrence, durations, fix_outcomes, gr
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
-from .pages import Page, SiteContext, StaticFile, placeholder
+from .pages import Page, SiteContext, StaticFile, category_src, incident_src, placeholder
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -101,15 +101,6 @@ def rel(from_src: str, to_src: str) -> str:
         common += 1
     parts = [".."] * (len(here) - common) + there[common:]
     return quote("/".join(parts), safe="/-._~")
-
-
-def incident_src(incident_id: str) -> str:
-    return f"incidents/{incident_id.lower()}/index.md"
-
-
-def category_src(category_id: str) -> str:
-    layer, _, name = category_id.partition("/")
-    return f"categories/{layer}/{name}/index.md"
 
 
 def incident_link(incident_id: str, from_src: str) -> str:
