@@ -33,16 +33,19 @@ class BuildFailed(AssertionError):
 
 
 def build_site(kb_root: Path, out_dir: Path, strict: bool = True, check: bool = True,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+               env: dict[str, str] | None = None, one_cpu: bool = False) -> subprocess.CompletedProcess:
     """Run `mkdocs build` on kb_root/mkdocs.yml into out_dir, in a fresh interpreter (so
     the plugin sees a clean process, as in CI). With check, a failed build raises
-    BuildFailed with the output; without, the caller inspects returncode/stdout/stderr."""
+    BuildFailed with the output; without, the caller inspects returncode/stdout/stderr.
+    `one_cpu` pins the build to one CPU, where pmkb renders everything in one process."""
     cmd = [sys.executable, "-m", "mkdocs", "build", "--clean",
            "-f", str(Path(kb_root) / "mkdocs.yml"), "-d", str(out_dir)]
     if strict:
         cmd.append("--strict")
     full_env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1", **(env or {})}
-    result = subprocess.run(cmd, cwd=kb_root, env=full_env, capture_output=True, text=True, timeout=300)
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_cpu else None
+    result = subprocess.run(cmd, cwd=kb_root, env=full_env, capture_output=True, text=True, timeout=300,
+                            preexec_fn=pin)
     if check and result.returncode != 0:
         raise BuildFailed(result)
     return result

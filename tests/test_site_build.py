@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -359,3 +360,23 @@ def test_drafts_are_marked(built):
     for _rel, id_, *_ in INCIDENTS:
         note = built.page(f"incidents/{id_.lower()}/").find(cls="pmkb-draft-note")
         assert (note is not None) == (STATUS.get(id_, "draft") != "final"), id_
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs two CPUs to compare the forked build with the one-process build")
+def test_background_rendering_gives_the_same_site(tmp_path):
+    """With two CPUs, incident fragments, charts and incidents.json are made in a forked
+    process beside MkDocs; on one CPU, in the build's own process. Same bytes either way."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"SOURCE_DATE_EPOCH": "1767225600", "TMPDIR": str(scratch)}
+    build_site(ROOT, tmp_path / "forked", env=env)
+    build_site(ROOT, tmp_path / "inline", env=env, one_cpu=True)
+    def tree(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    forked, inline = tree(tmp_path / "forked"), tree(tmp_path / "inline")
+    assert forked.keys() == inline.keys()
+    differ = [name for name in forked if forked[name] != inline[name]]
+    assert differ == []
+    assert any(name.startswith("incidents/inc-") for name in forked) and "incidents.json" in forked
+    assert not list(scratch.iterdir()), "the background job's folder was left behind"

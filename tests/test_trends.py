@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import incident_text
+from pmkb import recurrence_notes as notes
 from pmkb import trends as tr
 from pmkb.htmlutil import page_url
 from pmkb.metrics import trends
@@ -145,8 +146,8 @@ def test_empty_knowledge_base(kb):
     assert [p.src_uri for p in pages] == ["trends/index.md"]
     assert "No incidents yet" in pages[0].markdown
     assert [f.dest_uri for f in files] == ["trends.json"]
-    assert tr.category_recurrence_markdown(k, X, CTX).startswith("No incident")
-    assert tr.incident_recurrence_markdown(k, "INC-2025-404", CTX) == ""
+    assert notes.category_notes(k, X, CTX).startswith("<p>No incident")
+    assert notes.incident_notes(k, "INC-2025-404", CTX) == ""
 
 
 def test_metrics_link_can_be_turned_off(kb):
@@ -157,31 +158,34 @@ def test_metrics_link_can_be_turned_off(kb):
 
 def test_incident_recurrence_notes(kb):
     k = sample(kb)
-    note = tr.incident_recurrence_markdown(k, "INC-2025-002", CTX)
-    assert "**recurs** 1 root-cause category" in note
-    assert "[INC-2025-001](../inc-2025-001/index.md)" in note
-    assert "(../../categories/data/schema-change/index.md)" in note
-    assert '!!! danger "A fix marked done did not prevent this incident"' in note
-    assert "\\*bold\\*" in note and "<script>" not in note
-    first = tr.incident_recurrence_markdown(k, "INC-2025-001", CTX)
+    note = notes.incident_notes(k, "INC-2025-002", CTX)
+    assert "<strong>recurs</strong> 1 root-cause category" in note
+    assert '<a href="../inc-2025-001/">INC-2025-001</a>' in note
+    assert 'href="../../categories/data/schema-change/"' in note
+    assert '<div class="admonition danger">\n<p class="admonition-title">A fix marked done did not prevent this incident</p>' in note
+    assert "*bold*" in note and "<script>" not in note and "&lt;script&gt;" in note
+    first = notes.incident_notes(k, "INC-2025-001", CTX)
     assert "Not a recurrence" in first
-    assert "**Recurred later**" in first and "[INC-2025-002](../inc-2025-002/index.md)" in first
-    third = tr.incident_recurrence_markdown(k, "INC-2025-003", CTX)
-    assert "**recurs** 1" in third and "[INC-2025-002](../inc-2025-002/index.md) (2025-03-05, 149 days earlier)" in third
+    assert "<strong>Recurred later</strong>" in first and '<a href="../inc-2025-002/">INC-2025-002</a>' in first
+    third = notes.incident_notes(k, "INC-2025-003", CTX)
+    assert "<strong>recurs</strong> 1" in third
+    assert '<a href="../inc-2025-002/">INC-2025-002</a> (2025-03-05, 149 days earlier)' in third
     assert "No action item marked done before this incident" in third
     # a freshly loaded knowledge base (a `mkdocs serve` rebuild) gets its own, equal, figures
-    assert tr.incident_recurrence_markdown(kb.load(), "INC-2025-003", CTX) == third
+    assert notes.incident_notes(kb.load(), "INC-2025-003", CTX) == third
+    # without directory URLs the links name the HTML files
+    assert 'href="../inc-2025-001/index.html"' in notes.incident_notes(k, "INC-2025-002", CTX, directory_urls=False)
 
 
 def test_category_recurrence_notes(kb):
     k = sample(kb)
-    note = tr.category_recurrence_markdown(k, X, CTX)
-    assert note.startswith("**2** incidents had this root cause, from 2025-01-10 to 2025-03-05")
-    assert "**1** recurred it" in note and "recurrence rate 50%" in note
+    note = notes.category_notes(k, X, CTX)
+    assert note.startswith("<p><strong>2</strong> incidents had this root cause, from 2025-01-10 to 2025-03-05")
+    assert "<strong>1</strong> recurred it" in note and "recurrence rate 50%" in note
     assert "median 54 days" in note     # 2025-01-10 10:00 -> 2025-03-05 10:00
-    assert "[INC-2025-002](../../../incidents/inc-2025-002/index.md)" in note
-    assert "Fixes that did not hold: **1** done action item" in note
-    assert '!!! danger "Fixes that did not hold in this category"' in note
+    assert '<a href="../../../incidents/inc-2025-002/">INC-2025-002</a>' in note
+    assert "Fixes that did not hold: <strong>1</strong> done action item" in note
+    assert '<p class="admonition-title">Fixes that did not hold in this category</p>' in note
     assert "first occurrence" in note
 
 

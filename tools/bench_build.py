@@ -95,6 +95,8 @@ print(json.dumps({"first": first, "rebuild": second}))
 
 
 def measure(n: int, seed: int, keep: Path | None, rebuild_up_to: int) -> dict:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix=f"pmkb-bench-{n}-", dir=keep))
     kb, plain = base / "kb", base / "plain"
     t = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from datetime import datetime, tzinfo
 
 from markupsafe import Markup, escape
@@ -20,16 +21,21 @@ def page_url(src_uri: str, directory_urls: bool = True) -> str:
     return stem + "/" if directory_urls else stem + ".html"
 
 
+@lru_cache(maxsize=1 << 16)
 def rel_url(from_src: str, to_src: str, directory_urls: bool = True) -> str:
     """A relative href from one page to another (for links inside raw HTML blocks,
-    which MkDocs does not rewrite)."""
+    which MkDocs does not rewrite). String work only, and cached: a large site makes
+    hundreds of thousands of links, and posixpath.relpath asks the operating system for
+    the working directory on every call."""
     here = page_url(from_src, directory_urls)
     there = page_url(to_src, directory_urls) if to_src.endswith(".md") else to_src
-    base = here if here.endswith("/") else posixpath.dirname(here) + "/"
-    rel = posixpath.relpath(there or ".", base.rstrip("/") or ".")
-    if there.endswith("/") and not rel.endswith("/"):
-        rel += "/"
-    return rel if rel != "./" else "./"
+    base = here.split("/")[:-1]          # the folder the page is served from
+    target = [p for p in there.split("/") if p and p != "."]
+    common = 0
+    while common < len(base) and common < len(target) and base[common] == target[common]:
+        common += 1
+    rel = "/".join([".."] * (len(base) - common) + target[common:]) or "."
+    return rel + "/" if there.endswith("/") and not rel.endswith("/") else rel
 
 
 def human_minutes(minutes: float | None) -> str:

@@ -15,6 +15,7 @@ from .links import LinkIndex, rewrite_links
 from .metrics import durations
 from .model import Incident
 from .pages import Page, SiteContext, category_src, incident_src, placeholder
+from .recurrence_notes import incident_notes
 from .render import render_blocks
 
 # Lifecycle marks on the visual timeline, in order.
@@ -57,32 +58,86 @@ def _offset(start: datetime, at: datetime) -> str:
     return ("T+" if minutes >= 0 else "T−") + human_minutes(abs(minutes))
 
 
-def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], recurrence_md: str,
-                  ctx: SiteContext, links: LinkIndex, directory_urls: bool = True) -> Page:
+def _search_text(inc: Incident, severity, root_causes: list[dict]) -> dict[str, str]:
+    """What the search index gets in place of each fragment: the words people look an
+    incident up by (what, which service, who, why, what was done), as one paragraph per
+    section, without the markup, times, figures and cross-links of the page. The body is
+    indexed as written. Indexing then costs about what the body costs, and the index stays
+    small (docs/performance.md); the dimensions' evidence, the timeline's events and the
+    recurrence notes are on the page but not in the index."""
+    def para(parts: list[str]) -> str:
+        text = " ".join(" ".join(str(p).split()) for p in parts if p)
+        return f"<p>{escape(text)}</p>" if text else ""
+
+    facts = [inc.severity, severity.title if severity else "", inc.status, *[f"#{t}" for t in inc.tags],
+             *inc.services, inc.team or "", *inc.authors, *[m.name for m in inc.models],
+             *[d.name for d in inc.datasets], inc.impact or "", inc.trigger or ""]
+    return {
+        # an id, so that the search index takes the h1 as the page's title, as for a Markdown heading
+        "header": f'<h1 id="title">{escape(inc.id)}: {escape(inc.title)}</h1>{para([inc.summary or ""])}{para(facts)}',
+        "causes": para([f"{rc['category']} {rc['title']}: {rc['description']}" for rc in root_causes]),
+        "actions": para([f"{a.title} ({a.owner})." for a in inc.action_items]),
+    }
+
+
+def _dimensions(kb: KnowledgeBase, inc: Incident) -> list[dict]:
+    by_id = {d.id: d for d in inc.dimensions}
+    return [{"title": term.title, "contribution": by_id[term.id].contribution, "evidence": by_id[term.id].evidence}
+            for term in kb.taxonomy.dimensions if term.id in by_id]   # taxonomy order, so pages read alike
+
+
+def _known(kb: KnowledgeBase, related: list[Related]) -> list[Related]:
+    return [r for r in related if r.id in kb.by_id]
+
+
+def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext, links: LinkIndex,
+                  directory_urls: bool = True, *, deferred: bool = False) -> Page:
+    """The page's Markdown: its title, the author's body and the section headings, with a
+    placeholder for each fragment. The fragments come with it, or, when `deferred`, from
+    `incident_fragments` run elsewhere (site.build_site's `defer`)."""
+    src = incident_src(inc.id)
+    title = f"{inc.id}: {inc.title}"
+    body = rewrite_links(inc.source.body, inc.source.path, src, links)
+    # The theme prints page meta unescaped: the title goes in HTML-escaped, as a YAML string.
+    meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
+    if inc.summary:
+        meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
+    sections = ["---", *meta, "---", "", placeholder("header"), "", placeholder("timeline"), ""]
+    if _dimensions(kb, inc):
+        sections += ["## Failure dimensions", "", placeholder("dimensions"), ""]
+    if inc.root_causes:
+        sections += ["## Root-cause categories", "", placeholder("causes"), ""]
+    sections += [body.strip(), ""]
+    if inc.action_items:
+        sections += ["## Action items", "", placeholder("actions"), ""]
+    sections += ["## Recurrence", "", placeholder("recurrence"), ""]
+    if _known(kb, related):
+        sections += ["## Related incidents", "", placeholder("related"), ""]
+    fragments, search_text = ({}, {}) if deferred else incident_fragments(kb, inc, related, ctx, directory_urls)
+    return Page(src, title, "\n".join(sections), edit_path=inc.source.path, fragments=fragments,
+                search_text=search_text, deferred=deferred)
+
+
+def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext,
+                       directory_urls: bool = True) -> tuple[dict[str, str], dict[str, str]]:
+    """The HTML of an incident page's sections, and the text the search index gets for them."""
     tax, tz = kb.taxonomy, kb.settings.tz
     src = incident_src(inc.id)
-    dims_by_id = {d.id: d for d in inc.dimensions}
-    dimensions = []
-    for term in tax.dimensions:   # taxonomy order, so pages read alike
-        if term.id in dims_by_id:
-            f = dims_by_id[term.id]
-            dimensions.append({"title": term.title, "contribution": f.contribution, "evidence": f.evidence})
+    dimensions = _dimensions(kb, inc)
     root_causes = [{"category": rc.category, "title": tax.categories[rc.category].title, "description": rc.description,
                     "href": rel_url(src, category_src(rc.category), directory_urls)} for rc in inc.root_causes]
     related_view = []
-    for r in related:
-        other = kb.by_id.get(r.id)
-        if other is not None:
-            related_view.append({"incident": other, "href": rel_url(src, incident_src(other.id), directory_urls),
-                                 "date": other.started.astimezone(tz).date().isoformat(),
-                                 "shared": r.shared, "explicit": r.explicit})
+    for r in _known(kb, related):
+        other = kb.by_id[r.id]
+        related_view.append({"incident": other, "href": rel_url(src, incident_src(other.id), directory_urls),
+                             "date": other.started.astimezone(tz).date().isoformat(),
+                             "shared": r.shared, "explicit": r.explicit})
     events = [{"at": local_time(e.at, tz), "offset": _offset(inc.started, e.at), "kind": e.kind or "other", "event": e.event}
               for e in sorted(inc.timeline, key=lambda e: e.at)]
-    title = f"{inc.id}: {inc.title}"
-    body = rewrite_links(inc.source.body, inc.source.path, src, links)
+    severity = tax.term("severities", inc.severity)
     fragments = render_blocks(
         "incident.html.j2", incident=inc,
-        severity=tax.term("severities", inc.severity), sev_rank=tax.severity_rank.get(inc.severity, 9) + 1,
+        severity=severity, sev_rank=tax.severity_rank.get(inc.severity, 9) + 1,
         detection=tax.term("detection_sources", inc.detection),
         t={k: local_time(getattr(inc, k), tz) for k, _ in _MARKS},
         d={k: human_minutes(v) for k, v in durations(inc).items()},
@@ -90,20 +145,5 @@ def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], recu
         actions=[{"item": a, "overdue": a.overdue(ctx.today)} for a in inc.action_items],
         related=related_view,
     )
-    # The theme prints page meta unescaped: the title goes in HTML-escaped, as a YAML string.
-    meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
-    if inc.summary:
-        meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
-    sections = ["---", *meta, "---", "", placeholder("header"), "", placeholder("timeline"), ""]
-    if dimensions:
-        sections += ["## Failure dimensions", "", placeholder("dimensions"), ""]
-    if root_causes:
-        sections += ["## Root-cause categories", "", placeholder("causes"), ""]
-    sections += [body.strip(), ""]
-    if inc.action_items:
-        sections += ["## Action items", "", placeholder("actions"), ""]
-    if recurrence_md:
-        sections += [recurrence_md.strip(), ""]
-    if related_view:
-        sections += ["## Related incidents", "", placeholder("related"), ""]
-    return Page(src, title, "\n".join(sections), edit_path=inc.source.path, fragments=fragments)
+    fragments["recurrence"] = incident_notes(kb, inc.id, ctx, directory_urls)
+    return fragments, _search_text(inc, severity, root_causes)

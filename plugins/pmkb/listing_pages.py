@@ -38,9 +38,10 @@ def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
     return Page(src, "Incidents", md, in_nav=True, fragments=fragments)
 
 
-def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_urls: bool = True) -> list[Page]:
+def category_pages(kb: KnowledgeBase, notes: dict[str, str], directory_urls: bool = True) -> list[Page]:
     """`categories/` and one page per category of the taxonomy (empty ones too: they say
-    what the category is for, and that nothing fell into it)."""
+    what the category is for, and that nothing fell into it). `notes`: the recurrence
+    notes of each category, HTML."""
     tax = kb.taxonomy
     members: dict[str, list[Incident]] = {c: [] for c in tax.categories}
     for inc in _newest_first(kb):
@@ -77,8 +78,10 @@ def category_pages(kb: KnowledgeBase, recurrence_md: dict[str, str], directory_u
                f"{len(incs)} incident{'s' if len(incs) != 1 else ''}"
                + (": " + ", ".join(f"{n} {plain(s)}" for s, n in sorted(sev.items(), key=lambda kv: tax.severity_rank.get(kv[0], 99))) if incs else "")
                + ".</p>", ""]
-        out.append(recurrence_md.get(cat_id, ""))
         fragments = {}
+        if notes.get(cat_id):
+            fragments["recurrence"] = notes[cat_id]
+            out += ["## Recurrence", "", placeholder("recurrence"), ""]
         if incs:
             rows = [f'<tr><td><a href="{rel_url(src, incident_src(inc.id), directory_urls)}">{inc.id}</a></td>'
                     f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"

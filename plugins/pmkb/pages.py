@@ -6,9 +6,10 @@ them into `File.generated(...)`. Nothing here knows about MkDocs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Callable
+from typing import IO, Callable, Iterable
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,12 @@ class Page:
     # HTML put in place of `<!--pmkb:NAME-->` after Markdown ran: Markdown parses only the
     # author's text and the headings, not kilobytes of generated HTML (the slow part of a build).
     fragments: dict[str, str] = field(default_factory=dict)
+    # What the search index sees in place of each fragment (HTML). Fragments are tables,
+    # lists and figures, shown but not indexed, unless a page gives words for them here:
+    # indexing words rather than markup keeps search fast and its index small.
+    search_text: dict[str, str] = field(default_factory=dict)
+    # Its fragments and search text are rendered apart from the page (see site.build_site)
+    deferred: bool = False
 
 
 def incident_src(incident_id: str) -> str:
@@ -44,10 +51,34 @@ def fill(html: str, fragments: dict[str, str]) -> str:
     return html
 
 
+_SEARCH_TEXT = re.compile(r"<!--pmkb:(\w+)-->.*?<!--/pmkb:\1-->", re.S)
+
+
+def fill_search_text(html: str, search_text: dict[str, str], names: Iterable[str]) -> str:
+    """The page as the search index should see it: each placeholder becomes the fragment's
+    search text, between markers that `fill_marked` later replaces with the fragment."""
+    for name in names:
+        html = html.replace(placeholder(name), f"{placeholder(name)}{search_text.get(name, '')}<!--/pmkb:{name}-->", 1)
+    return html
+
+
+def fill_marked(html: str, fragments: dict[str, str]) -> str:
+    """Replace what `fill_search_text` put in with the fragments themselves."""
+    return _SEARCH_TEXT.sub(lambda m: fragments.get(m.group(1), m.group()), html)
+
+
 @dataclass(frozen=True)
 class StaticFile:
     dest_uri: str       # e.g. "trends/charts/mttr.svg", "incidents.json"
     content: bytes
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    """A picture drawn from a chart spec (charts.py); drawing is the slow part of a site
+    build's own work, so the site builder decides when and where to draw."""
+    dest_uri: str
+    spec: dict
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,4 @@
-"""The trend pages (`trends/`), `trends.json`, and the recurrence notes of category and
-incident pages.
+"""The trend pages (`trends/`) and `trends.json`.
 
 Every figure comes from metrics.py, so pages and exports agree. Every duration shown
 carries its n, its median and p90 beside the mean, and a warning when n is too small
@@ -11,11 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import statistics
-from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import quote
@@ -23,21 +19,17 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from . import charts
-from .metrics import (DURATIONS, IncidentRecurrence, durations, fix_outcomes, group_stats, local_date, memo,
+from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_date, memo,
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
-from .pages import Page, SiteContext, StaticFile, category_src, incident_src, placeholder
+from .pages import ChartFile, Page, SiteContext, StaticFile, category_src, incident_src, placeholder
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
-INCIDENT_FIX_ROWS = 5   # failed fixes listed on an incident page (the most recent ones)
-# Incident pages are the bulk of the site (10,000 of them): their recurrence notes stay
-# short, and the category and action pages hold the full lists.
-INCIDENT_LINK_LIMIT = 3
 # Service and team pages show tables, not charts: an organisation has dozens of services,
 # each chart costs a few tenths of a second on a first build, and together they were the
 # largest fixed cost of a build. The organisation-wide page draws every chart.
@@ -212,7 +204,7 @@ class _Writer:
         body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>"
                          for row in rows)
         name = f"t{len(self.fragments)}"
-        self.fragments[name] = f'<div class="pmkb-trend"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>'
+        self.fragments[name] = f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>'
         return "\n" + placeholder(name) + "\n\n"
 
     def link(self, to_src: str, text_html: str) -> str:
@@ -230,10 +222,10 @@ class _Writer:
 
 
 def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
-                directory_urls: bool = True) -> tuple[list[Page], list[StaticFile]]:
+                directory_urls: bool = True) -> tuple[list[Page], list[StaticFile | ChartFile]]:
     """trends.json, trends/index.md, and one trend page per service
     (trends/services/<slug>.md) and per team (trends/teams/<slug>.md), with their charts
-    under trends/charts/."""
+    under trends/charts/ (as specs: the caller draws them)."""
     src = "trends/index.md"
     w = _Writer(kb, src, "trends/charts/all", directory_urls, full=True)
     md = "# Trends\n\n" + _intro(kb, ctx) + _scope_markdown(w, _scope(kb, kb.incidents)) + _index_of_views(w)
@@ -263,10 +255,7 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
                     f"[All trends]({rel(page_src, src)}){metrics_link(ctx, page_src, ' · [metric definitions]({})')}\n\n")
             pages.append(Page(page_src, title, head + body, fragments=sw.fragments))
             chart_files += sw.charts
-    svgs = charts.render_many([spec for _, spec in chart_files])
-    files = [StaticFile("trends.json", trends_json(kb))]
-    files += [StaticFile(dest, svg) for (dest, _), svg in zip(chart_files, svgs)]
-    return pages, files
+    return pages, [StaticFile("trends.json", trends_json(kb)), *(ChartFile(dest, spec) for dest, spec in chart_files)]
 
 
 def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
@@ -575,184 +564,3 @@ def _index_of_views(w: _Writer) -> str:
     if out:
         out.append(f"*n*: incidents with a time to resolve. Figures with n below {SMALL_N} are too few to trust.\n")
     return "".join(out)
-
-
-# --- recurrence notes for category and incident pages --------------------------------------
-
-@dataclass
-class _CategoryIndex:
-    members: dict[str, list[Incident]]     # incidents per category, in (started, id) order
-    starts: dict[str, list[Any]]
-    rank: dict[str, dict[str, int]]
-
-
-def _category_index(kb: "KnowledgeBase") -> _CategoryIndex:
-    def build() -> _CategoryIndex:
-        members: dict[str, list[Incident]] = defaultdict(list)
-        for inc in kb.incidents:
-            for c in inc.categories:
-                members[c].append(inc)
-        return _CategoryIndex(dict(members), {c: [i.started for i in m] for c, m in members.items()},
-                              {c: {i.id: k for k, i in enumerate(m)} for c, m in members.items()})
-    return memo(kb, "trends.category_index", build)
-
-
-def category_recurrence_markdown(kb: "KnowledgeBase", category_id: str, ctx: SiteContext) -> str:
-    """Recurrence notes for `categories/<layer>/<category>/index.md`: occurrences over time,
-    the gaps between them, recurrences and fixes that did not hold. No heading of its own."""
-    src = category_src(category_id)
-    tz = kb.settings.tz
-    window = kb.settings.recurrence_window_days
-    idx = _category_index(kb)
-    incs = idx.members.get(category_id, [])
-    if not incs:
-        return "No incident has this root cause yet.\n"
-    rec = recurrence(kb)
-    recurring = [i for i in incs if category_id in rec[i.id].recurs]
-    gaps = [(b.started - a.started).total_seconds() / 60 for a, b in zip(incs, incs[1:])]
-    outcomes = [(o, n) for o in fix_outcomes(kb).values() for c, n in o.categories if c == category_id]
-    n_pairs = sum(n for _, n in outcomes)
-    first, last = local_date(incs[0].started, tz), local_date(incs[-1].started, tz)
-    since = (ctx.today - last).days
-    ago = f" (the last one {since} day{'s' if since != 1 else ''} before {ctx.today.isoformat()})" if since >= 0 else ""
-    out = [f"**{len(incs)}** incident{'s' if len(incs) != 1 else ''} had this root cause, "
-           f"from {first.isoformat()} to {last.isoformat()}{ago}. "
-           f"**{len(recurring)}** recurred it: an earlier incident had it within {window} days "
-           f"(recurrence rate {percent(len(recurring) / len(incs))}). "]
-    if gaps:
-        out.append(f"Gap between consecutive occurrences: median {human_minutes(statistics.median(gaps))}, "
-                   f"shortest {human_minutes(min(gaps))}, longest {human_minutes(max(gaps))} (n={len(gaps)}). ")
-    n_items = len(outcomes)
-    out.append(f"Fixes that did not hold: **{n_items}** done action item{'s' if n_items != 1 else ''} "
-               f"addressing this category {'was' if n_items == 1 else 'were'} followed by a later incident "
-               f"recurring it ({n_pairs} pair{'s' if n_pairs != 1 else ''} of item and later incident).\n\n")
-    if len(gaps) and len(gaps) < SMALL_N:
-        out.append(_small_n_warning([f"n={len(gaps)}"], f"Fewer than {SMALL_N} gaps between occurrences"))
-
-    per_q = Counter(quarter_key(i.started, tz) for i in incs)
-    per_q_rec = Counter(quarter_key(i.started, tz) for i in recurring)
-    quarters = quarter_range(min(per_q), max(per_q))
-    out.append("**Occurrences per quarter**\n\n")
-    out.append(table(["Quarter", "incidents", "recurrences"],
-                     ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarters)))
-
-    out.append("\n**Occurrences and the gaps between them** (newest first")
-    out.append(f"; the {LIST_LIMIT} most recent of {len(incs)})\n\n" if len(incs) > LIST_LIMIT else ")\n\n")
-    rows = []
-    for k in range(len(incs) - 1, max(-1, len(incs) - 1 - LIST_LIMIT), -1):
-        inc = incs[k]
-        gap = human_minutes(gaps[k - 1]) if k > 0 else "first occurrence"
-        r = rec[inc.id]
-        rows.append([incident_link(inc.id, src), md_text(inc.title), local_date(inc.started, tz).isoformat(), gap,
-                     "yes" if category_id in r.recurs else "no"])
-    out.append(table(["Incident", "Title", "Started", "since the previous one", f"recurrence (within {window} days)"],
-                     rows, ["l", "l", "l", "r", "l"]))
-
-    if n_pairs:
-        rows = []
-        for inc in reversed(recurring):
-            for a_id, pos in reversed(rec[inc.id].failed_fixes):
-                if category_id in kb.by_id[a_id].action_items[pos].addresses:
-                    rows.append((a_id, pos, inc.id, (category_id,)))
-                    if len(rows) == LIST_LIMIT:
-                        break
-            if len(rows) == LIST_LIMIT:
-                break
-        out.append("\n")
-        out.append(_failed_fix_admonition(kb, rows, n_pairs, src, "Fixes that did not hold in this category",
-                                          show_category=False))
-    return "".join(out)
-
-
-def _failed_fix_admonition(kb: "KnowledgeBase", rows_in: list[tuple[str, int, str, tuple[str, ...]]], total: int,
-                           src: str, title: str, *, show_later: bool = True, show_category: bool = True) -> str:
-    """A table of (earlier incident, item position, later incident, categories), newest
-    first, already cut to LIST_LIMIT rows out of `total`."""
-    tz = kb.settings.tz
-    header = ["Earlier incident", "Action item", "type", "completed"]
-    header += ["Later incident", "started"] if show_later else []
-    header += ["Category"] if show_category else []
-    rows = []
-    for a_id, pos, later_id, cats in rows_in:
-        a = kb.by_id[a_id]
-        item = a.action_items[pos]
-        later = kb.by_id[later_id]
-        row = [incident_link(a.id, src), md_text(item.title), md_text(item.type),
-               item.completed.isoformat() if item.completed else "–"]
-        if show_later:
-            row += [incident_link(later.id, src), local_date(later.started, tz).isoformat()]
-        if show_category:
-            row.append(", ".join(category_link(kb, c, src) for c in cats))
-        rows.append(row)
-    note = (f"The {len(rows_in)} most recent of {total}.\n\n" if total > len(rows_in) else "")
-    text = (note + "Action items marked done, completed before the later incident started, that addressed a "
-            "category the later incident recurs.\n\n" + table(header, rows, ["l"] * len(header)))
-    return admonition("danger", title, text)
-
-
-def incident_recurrence_markdown(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext) -> str:
-    """Recurrence notes for `incidents/<id>/index.md`: which earlier incidents it recurs,
-    whether a fix marked done failed to prevent it, and which later incidents recurred
-    its categories. No heading of its own."""
-    inc = kb.by_id.get(incident_id)
-    if inc is None:
-        return ""
-    src = incident_src(incident_id)
-    tz = kb.settings.tz
-    window = kb.settings.recurrence_window_days
-    r: IncidentRecurrence = recurrence(kb)[incident_id]
-    idx = _category_index(kb)
-    if not inc.categories:
-        return "No root-cause category is recorded yet, so recurrence cannot be assessed.\n"
-    out = []
-    if r.recurs:
-        out.append(f"This incident **recurs** {len(r.recurs)} root-cause "
-                   f"categor{'ies' if len(r.recurs) > 1 else 'y'}: earlier incidents within "
-                   f"{window} days had {'them' if len(r.recurs) > 1 else 'it'} too.\n\n")
-        rows = []
-        for cat in r.recurs:
-            k = idx.rank[cat][inc.id]
-            lo = bisect_left(idx.starts[cat], inc.started - timedelta(days=window), 0, k)
-            earlier = idx.members[cat][lo:k]
-            rows.append([category_link(kb, cat, src), str(len(earlier)),
-                         _links_with_gap(earlier[::-1], inc, src, tz, "earlier")])
-        out.append(table(["Category", "earlier incidents", f"within {window} days (newest first)"], rows,
-                         ["l", "r", "l"]))
-    else:
-        out.append(f"Not a recurrence: no earlier incident within {window} days shares a root-cause category "
-                   "with this one.\n")
-    if r.failed_fixes:
-        rows = []
-        for a_id, pos in reversed(r.failed_fixes[-INCIDENT_FIX_ROWS:]):
-            item = kb.by_id[a_id].action_items[pos]
-            rows.append((a_id, pos, incident_id, tuple(c for c in r.recurs if c in item.addresses)))
-        out.append("\n")
-        out.append(_failed_fix_admonition(kb, rows, len(r.failed_fixes), src,
-                                          "A fix marked done did not prevent this incident",
-                                          show_later=False))
-    elif r.recurs:
-        out.append("\nNo action item marked done before this incident addressed the categories it recurs.\n")
-
-    later_rows = []
-    for cat in inc.categories:
-        k = idx.rank[cat][inc.id]
-        hi = bisect_right(idx.starts[cat], inc.started + timedelta(days=window))
-        later = idx.members[cat][k + 1:hi]
-        if later:
-            later_rows.append([category_link(kb, cat, src), str(len(later)),
-                               _links_with_gap(later, inc, src, tz, "later")])
-    if later_rows:
-        out.append(f"\n**Recurred later**: incidents within {window} days after this one with the same category.\n\n")
-        out.append(table(["Category", "later incidents", "first ones"], later_rows, ["l", "r", "l"]))
-    return "".join(out)
-
-
-def _links_with_gap(others: list[Incident], inc: Incident, src: str, tz: Any, word: str,
-                    limit: int = INCIDENT_LINK_LIMIT) -> str:
-    shown = others[:limit]
-    parts = [f"{incident_link(o.id, src)} ({local_date(o.started, tz).isoformat()}, "
-             f"{human_minutes(abs((inc.started - o.started).total_seconds()) / 60)} {word})" for o in shown]
-    if len(others) > limit:
-        parts.append(f"and {len(others) - limit} more")
-    return "; ".join(parts)
-

@@ -6,6 +6,7 @@ pages and files into MkDocs `File`s. Everything it shows is computed in pmkb's c
 
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 from pathlib import Path
@@ -19,10 +20,11 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from ..background import Background, BackgroundError
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
 from ..minify import collapse_whitespace
-from ..pages import SiteContext, fill
+from ..pages import SiteContext, fill_marked, fill_search_text
 from ..pagefind import PagefindError, index_site, mark_body, search_page
 from ..settings import Settings, SettingsError
 from ..site import FEED_URI, STYLE_URI, SCRIPT_URI, build_site
@@ -42,14 +44,21 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.settings: Settings | None = None
         self.kb: KnowledgeBase | None = None
         self.has_feed = False
-        self.fragments: dict[str, dict[str, str]] = {}   # src_uri -> HTML fragments of that page
+        # src_uri -> (HTML fragments of that page, its search text)
+        self.fragments: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         self.streamed: list = []                           # exports written after the build
+        self.exports: list[str] = []                       # exports the background writes
+        self.background: Background | None = None          # renders incident pages' fragments beside MkDocs
+        self.deferred: set[str] = set()                    # src_uris whose fragments come from it
+        self.chart_files: dict[str, File] = {}             # dest_uri -> chart file it draws
+        self.fork = True
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         if command == "serve":
             # The dev server runs threads; forking worker processes beside them is unsafe.
             # Serve rebuilds only re-check changed files anyway.
             self.loader.workers = 1
+            self.fork = False
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
@@ -89,11 +98,18 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "",
                           # pages link to the metric definitions only where the site has them
                           extra={"metrics_page": "metrics.md" if files.get_file_from_path("metrics.md") else None})
-        site = build_site(kb, ctx, directory_urls=config.use_directory_urls)
+        self._stop_background()
+
+        site_dir = Path(config.site_dir)
+
+        def defer(work) -> None:
+            self.background = Background(lambda: work.run(site_dir), inline=not self.fork)
+        site = build_site(kb, ctx, directory_urls=config.use_directory_urls, defer=defer)
         if self.config.search_index == "pagefind":
             site.pages.append(search_page(config.site_url or ""))
         docs_dir = Path(config.docs_dir).resolve()
-        self.fragments = {p.src_uri: p.fragments for p in site.pages if p.fragments}
+        self.fragments = {p.src_uri: (p.fragments, p.search_text) for p in site.pages if p.fragments}
+        self.deferred = {p.src_uri for p in site.pages if p.deferred}
         for page in site.pages:
             _refuse_clash(files, page.src_uri)
             # Incident and category pages are reached through links, never the nav (SPEC 5):
@@ -111,8 +127,20 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for src_uri, abs_path in site.assets.items():
             _refuse_clash(files, src_uri)
             files.append(File.generated(config, src_uri, abs_src_path=abs_path))
+        # Charts the background job draws: their bytes are set in on_env, before MkDocs copies files.
+        self.chart_files = {}
+        for dest in site.charts:
+            _refuse_clash(files, dest)
+            self.chart_files[dest] = File.generated(config, dest, content=b"")
+            files.append(self.chart_files[dest])
         self.has_feed = any(f.dest_uri == FEED_URI for f in site.files)
         self.streamed = site.streamed
+        self.exports = site.exports
+        # The knowledge base and the pages' Markdown stay alive until the build ends, and
+        # MkDocs allocates heavily from here on: freezing what exists now keeps the garbage
+        # collector from scanning it again on every full collection (unfrozen after the
+        # build, so that `mkdocs serve` can free one build's objects in the next).
+        gc.freeze()
         return files
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -123,9 +151,44 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        src = page.file.src_uri
+        if src in self.deferred and self.background is not None:
+            self.deferred.discard(src)
+            item = self._from_background(src)
+            if item is not None:
+                self.fragments[src] = (item[1], item[2])
+        entry = self.fragments.get(src)
+        if entry is None:
+            return html
+        # The search plugin indexes page.content in on_page_context: until then the page
+        # holds its search text, and after it (below) the fragments themselves.
+        fragments, search_text = entry
+        return fill_search_text(html, search_text, fragments)
+
+    @event_priority(-50)  # after the search plugin's on_page_context (priority 0) indexed the page
+    def on_env(self, env, *, config: MkDocsConfig, files: Files):
+        # Every page has been read by now, so the background job is on its last items: the charts.
+        for dest, file in self.chart_files.items():
+            item = self._from_background(dest)
+            if item is None:
+                raise PluginError(f"postmortems: the chart {dest} was not drawn")
+            file.content_bytes = item[1]
+        self.chart_files = {}
+        return env
+
+    def _from_background(self, key: str):
+        assert self.background is not None
+        try:
+            return self.background.get(key)
+        except BackgroundError as exc:
+            raise PluginError(f"postmortems: rendering pages and charts failed:\n{exc}") from None
+
+    def on_page_context(self, context, *, page: Page, config: MkDocsConfig, nav):
         # Each page's fragments are used once: let them go (10,000 pages' worth adds up).
-        fragments = self.fragments.pop(page.file.src_uri, None)
-        return fill(html, fragments) if fragments else html
+        entry = self.fragments.pop(page.file.src_uri, None)
+        if entry is not None and page.content is not None:
+            page.content = fill_marked(page.content, entry[0])
+        return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self.config.search_index == "pagefind":
@@ -138,6 +201,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.background is not None:
+            for dest in self.exports:
+                if self._from_background(dest) is None:
+                    raise PluginError(f"postmortems: {dest} was not written")
+        self._stop_background()
         for streamed in self.streamed:
             target = Path(config.site_dir) / streamed.dest_uri
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +216,19 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 log.info(f"Pagefind: {index_site(Path(config.site_dir))}")
             except PagefindError as exc:
                 raise PluginError(f"postmortems: {exc}") from None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._stop_background()
+
+    def on_shutdown(self) -> None:
+        self._stop_background()
+
+    def _stop_background(self) -> None:
+        gc.unfreeze()
+        if self.background is not None:
+            self.background.close()
+            self.background = None
+        self.deferred = set()
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
         assert self.settings is not None

@@ -1,0 +1,104 @@
+"""The background job runner (pmkb.background): the same items whether forked or inline,
+in any order of asking, and a failing or vanished child is an error, never a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from pmkb import background
+from pmkb.background import Background, BackgroundError
+
+pytestmark = pytest.mark.skipif(not background.can_fork(), reason="needs os.fork")
+
+
+def squares(n: int):
+    def job():
+        for k in range(n):
+            yield (f"k{k}", k * k, {"text": "x" * (k % 7)})
+    return job
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_items_in_any_order(inline):
+    n = background.BATCH * 3 + 7          # several batch files and a short last one
+    bg = Background(squares(n), inline=inline)
+    try:
+        order = [f"k{k}" for k in range(n)]
+        order = order[n // 2:] + order[:n // 2][::-1]   # ask out of order: earlier batches are kept
+        for key in order:
+            item = bg.get(key)
+            k = int(key[1:])
+            assert item == (key, k * k, {"text": "x" * (k % 7)})
+        assert bg.get("k0") is None        # handed out once
+        assert bg.get("nope") is None      # not in the job at all: no waiting forever
+    finally:
+        bg.close()
+
+
+def test_forked_job_runs_beside_the_caller():
+    def job():
+        yield ("pid", os.getpid())
+    bg = Background(job)
+    try:
+        if background.usable_cpus() >= 2:
+            assert bg.get("pid")[1] != os.getpid()
+        else:
+            assert bg.get("pid")[1] == os.getpid()   # one CPU: run inline, nothing to gain from a child
+    finally:
+        bg.close()
+
+
+def test_a_failing_job_raises_with_its_traceback():
+    def job():
+        yield ("a", 1)
+        raise ValueError("broken chart spec")
+    bg = Background(job, inline=False)
+    try:
+        # the failure comes before the first batch is full, so even "a" never arrives
+        with pytest.raises(BackgroundError, match="broken chart spec"):
+            bg.get("a")
+    finally:
+        bg.close()
+
+
+def test_inline_job_errors_propagate_as_they_are():
+    def job():
+        raise KeyError("inline")
+        yield
+    bg = Background(job, inline=True)
+    with pytest.raises(KeyError):
+        bg.get("x")
+
+
+@pytest.mark.skipif(background.usable_cpus() < 2, reason="one CPU: the job runs inline")
+def test_a_killed_child_is_an_error_not_a_hang():
+    def job():
+        time.sleep(60)
+        yield ("late", 1)
+    bg = Background(job)
+    try:
+        os.kill(bg._pid, signal.SIGKILL)
+        start = time.monotonic()
+        with pytest.raises(BackgroundError, match="ended without finishing"):
+            bg.get("late")
+        assert time.monotonic() - start < 10
+    finally:
+        bg.close()
+
+
+@pytest.mark.skipif(background.usable_cpus() < 2, reason="one CPU: the job runs inline")
+def test_close_stops_the_child_and_removes_its_files():
+    def job():
+        for k in range(10**9):
+            yield (k, "y" * 100)
+    bg = Background(job)
+    folder, pid = bg._dir, bg._pid
+    bg.get(0)
+    bg.close()
+    assert not folder.exists()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)      # reaped: no zombie left behind
