@@ -280,3 +280,10 @@ def test_only_limits_diagnostics_but_checks_against_everything(kb):
     assert {d.path for d in loaded.diagnostics} == {"incidents/b.md"}
     [d] = loaded.errors
     assert "INC-2025-404" in d.message
+
+
+def test_related_null_without_an_id_is_a_diagnostic_not_a_crash():
+    # found by hypothesis: `related: [null]` in a file without an id once raised KeyError
+    result = check("---\nrelated: [null]\n---\nbody\n")
+    texts = [d.text() for d in result.diagnostics]
+    assert any("id" in t for t in texts) and not any("internal error" in t for t in texts)

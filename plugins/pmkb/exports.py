@@ -50,7 +50,7 @@ def incident_record(inc: Incident, related: list[Related], recurrence: Any | Non
     return record
 
 
-def incidents_json(kb: KnowledgeBase, related: dict[str, list[Related]],
+def incidents_json(kb: KnowledgeBase, related: dict[str, list[Related]] | Callable[[], dict[str, list[Related]]],
                    recurrence: Callable[[str], Any] | dict[str, Any] | None = None) -> StreamedFile:
     """`incidents.json`, written record by record.
 
@@ -62,11 +62,12 @@ def incidents_json(kb: KnowledgeBase, related: dict[str, list[Related]],
     lookup = recurrence.get if isinstance(recurrence, dict) else (recurrence or (lambda _id: None))
 
     def write(out: IO[bytes]) -> None:
+        related_of = related() if callable(related) else related   # computed where the file is written
         encoded: dict[tuple[str, int], str] = {}
         out.write(b'{"incidents":[')
         for k, inc in enumerate(kb.incidents):
             rec = lookup(inc.id)
-            record = incident_record(inc, related.get(inc.id, []), None)
+            record = incident_record(inc, related_of.get(inc.id, []), None)
             record["recurs"] = list(rec.recurs) if rec else []
             record["recurrence_of"] = list(rec.recurrence_of) if rec else []
             del record["failed_fixes"]

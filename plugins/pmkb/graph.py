@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
 import networkx as nx
 
 from .kb import KnowledgeBase
+from .metrics import memo
 
 # Members of categories up to this size are enumerated; above it, only the nearest in time
 # and those sharing another category are scored - exact for the top results, and linear
@@ -54,6 +54,11 @@ def category_graph(kb: KnowledgeBase, g: nx.Graph | None = None) -> nx.Graph:
             w = cg.get_edge_data(a, b, {"weight": 0})["weight"]
             cg.add_edge(a, b, weight=w + 1)
     return cg
+
+
+def related_for(kb: KnowledgeBase) -> dict[str, list[Related]]:
+    """`related_incidents` of the knowledge base, computed once per knowledge base."""
+    return memo(kb, "graph.related", lambda: related_incidents(kb))
 
 
 def related_incidents(kb: KnowledgeBase, g: nx.Graph | None = None) -> dict[str, list[Related]]:

@@ -14,7 +14,7 @@ from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
 from .metrics import durations
 from .model import Incident
-from .pages import Page, SiteContext, category_src, incident_src, placeholder
+from .pages import Page, SiteContext, category_src, heading, incident_src, placeholder
 from .recurrence_notes import incident_notes
 from .render import render_blocks
 
@@ -90,11 +90,22 @@ def _known(kb: KnowledgeBase, related: list[Related]) -> list[Related]:
     return [r for r in related if r.id in kb.by_id]
 
 
-def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext, links: LinkIndex,
-                  directory_urls: bool = True, *, deferred: bool = False) -> Page:
-    """The page's Markdown: its title, the author's body and the section headings, with a
-    placeholder for each fragment. The fragments come with it, or, when `deferred`, from
-    `incident_fragments` run elsewhere (site.build_site's `defer`)."""
+# The page's own sections: (fragment, heading id, title). "top" comes before the author's
+# body, "bottom" after it; a section without content is left out.
+_SECTIONS = (("top", "failure-dimensions", "Failure dimensions", "dimensions"),
+             ("top", "root-cause-categories", "Root-cause categories", "causes"),
+             ("bottom", "action-items", "Action items", "actions"),
+             ("bottom", "recurrence", "Recurrence", "recurrence"),
+             ("bottom", "related-incidents", "Related incidents", "related"))
+
+
+def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
+    """The page's Markdown: its meta, a placeholder for the generated sections above the
+    author's body, the body, and one for those below. Its fragments come from
+    `incident_fragments` (site.build_site decides where that runs: `Page.deferred`).
+
+    The generated sections, their headings included, are HTML put in after Markdown ran:
+    Markdown then has only the author's text to parse, which is what a plain page costs."""
     src = incident_src(inc.id)
     title = f"{inc.id}: {inc.title}"
     body = rewrite_links(inc.source.body, inc.source.path, src, links)
@@ -102,25 +113,15 @@ def incident_page(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx:
     meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
     if inc.summary:
         meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
-    sections = ["---", *meta, "---", "", placeholder("header"), "", placeholder("timeline"), ""]
-    if _dimensions(kb, inc):
-        sections += ["## Failure dimensions", "", placeholder("dimensions"), ""]
-    if inc.root_causes:
-        sections += ["## Root-cause categories", "", placeholder("causes"), ""]
-    sections += [body.strip(), ""]
-    if inc.action_items:
-        sections += ["## Action items", "", placeholder("actions"), ""]
-    sections += ["## Recurrence", "", placeholder("recurrence"), ""]
-    if _known(kb, related):
-        sections += ["## Related incidents", "", placeholder("related"), ""]
-    fragments, search_text = ({}, {}) if deferred else incident_fragments(kb, inc, related, ctx, directory_urls)
-    return Page(src, title, "\n".join(sections), edit_path=inc.source.path, fragments=fragments,
-                search_text=search_text, deferred=deferred)
+    markdown = "\n".join(["---", *meta, "---", "", placeholder("top"), "", body.strip(), "", placeholder("bottom"), ""])
+    return Page(src, title, markdown, edit_path=inc.source.path, deferred=True)
 
 
 def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext,
-                       directory_urls: bool = True) -> tuple[dict[str, str], dict[str, str]]:
-    """The HTML of an incident page's sections, and the text the search index gets for them."""
+                       directory_urls: bool = True
+                       ) -> tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]:
+    """The HTML above and below the author's body ("top", "bottom"), the text the search
+    index gets for each, and the headings in each."""
     tax, tz = kb.taxonomy, kb.settings.tz
     src = incident_src(inc.id)
     dimensions = _dimensions(kb, inc)
@@ -135,7 +136,7 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
     events = [{"at": local_time(e.at, tz), "offset": _offset(inc.started, e.at), "kind": e.kind or "other", "event": e.event}
               for e in sorted(inc.timeline, key=lambda e: e.at)]
     severity = tax.term("severities", inc.severity)
-    fragments = render_blocks(
+    blocks = render_blocks(
         "incident.html.j2", incident=inc,
         severity=severity, sev_rank=tax.severity_rank.get(inc.severity, 9) + 1,
         detection=tax.term("detection_sources", inc.detection),
@@ -145,5 +146,16 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
         actions=[{"item": a, "overdue": a.overdue(ctx.today)} for a in inc.action_items],
         related=related_view,
     )
-    fragments["recurrence"] = incident_notes(kb, inc.id, ctx, directory_urls)
-    return fragments, _search_text(inc, severity, root_causes)
+    blocks["recurrence"] = incident_notes(kb, inc.id, ctx, directory_urls)
+    present = {"dimensions": bool(dimensions), "causes": bool(root_causes), "actions": bool(inc.action_items),
+               "recurrence": bool(blocks["recurrence"]), "related": bool(related_view)}
+    words = _search_text(inc, severity, root_causes)
+    html = {"top": [blocks["header"], blocks["timeline"]], "bottom": []}
+    search = {"top": [words["header"]], "bottom": []}
+    headings: dict[str, list[tuple[str, str]]] = {"top": [], "bottom": []}
+    for where, hid, title, block in _SECTIONS:
+        if present[block]:
+            html[where] += [heading(ctx, 2, hid, title), blocks[block]]
+            search[where] += [f'<h2 id="{hid}">{title}</h2>', words.get(block, "")]
+            headings[where].append((hid, title))
+    return ({k: "\n".join(v) for k, v in html.items()}, {k: "".join(v) for k, v in search.items()}, headings)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Callable, Iterable
 
+from markupsafe import escape
+
 
 @dataclass(frozen=True)
 class Page:
@@ -27,7 +29,10 @@ class Page:
     # lists and figures, shown but not indexed, unless a page gives words for them here:
     # indexing words rather than markup keeps search fast and its index small.
     search_text: dict[str, str] = field(default_factory=dict)
-    # Its fragments and search text are rendered apart from the page (see site.build_site)
+    # Headings inside each fragment, (id, title as HTML), in order: the theme's table of
+    # contents lists them where the fragment sits (MkDocs only knows Markdown's headings).
+    headings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Its fragments, search text and headings are rendered apart from the page (site.build_site)
     deferred: bool = False
 
 
@@ -67,6 +72,37 @@ def fill_marked(html: str, fragments: dict[str, str]) -> str:
     return _SEARCH_TEXT.sub(lambda m: fragments.get(m.group(1), m.group()), html)
 
 
+def heading(ctx: "SiteContext", level: int, hid: str, title_html: str) -> str:
+    """A generated heading, marked up as the `toc` extension marks up the author's."""
+    link = ""
+    if ctx.heading_link:
+        link = (f'<a class="headerlink" href="#{hid}" title="{escape(ctx.heading_link_title)}">'
+                f"{escape(ctx.heading_link)}</a>")
+    return f'<h{level} id="{hid}">{title_html}{link}</h{level}>'
+
+
+def unique_heading_ids(headings: dict[str, list[tuple[str, str]]], taken: set[str]) -> dict[str, str]:
+    """New ids for generated headings whose id the page already uses (the author wrote a
+    heading of the same name), numbered as the `toc` extension numbers repeats: id_1, id_2."""
+    used, renames = set(taken), {}
+    for items in headings.values():
+        for hid, _ in items:
+            new, n = hid, 0
+            while new in used:
+                n += 1
+                new = f"{hid}_{n}"
+            used.add(new)
+            if new != hid:
+                renames[hid] = new
+    return renames
+
+
+def rename_heading_ids(html: str, renames: dict[str, str]) -> str:
+    for old, new in renames.items():
+        html = html.replace(f'id="{old}"', f'id="{new}"').replace(f'href="#{old}"', f'href="#{new}"')
+    return html
+
+
 @dataclass(frozen=True)
 class StaticFile:
     dest_uri: str       # e.g. "trends/charts/mttr.svg", "incidents.json"
@@ -94,4 +130,8 @@ class SiteContext:
     today: date                      # for overdue action items (SOURCE_DATE_EPOCH aware)
     site_name: str = "Postmortem knowledge base"
     site_url: str = ""               # absolute base address, when known (feed links)
+    # The link symbol after a generated heading, as Markdown's `toc` extension puts after the
+    # author's headings (its `permalink` option), or None for none; and its tooltip.
+    heading_link: str | None = None
+    heading_link_title: str = "Permanent link"
     extra: dict = field(default_factory=dict)

@@ -204,7 +204,7 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
         rep.error("id: must not end with a line break", ("id",))
 
     related = fm.get("related")
-    if isinstance(related, list) and fm.get("id") in related:
+    if isinstance(related, list) and isinstance(fm.get("id"), str) and fm["id"] in related:
         rep.error("related: an incident cannot be related to itself", ("related", related.index(fm["id"])))
 
     if fm.get("status") == "final":

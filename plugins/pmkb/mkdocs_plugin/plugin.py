@@ -18,13 +18,15 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
-from ..background import Background, BackgroundError
+from ..background import Background, BackgroundError, FileRewriter, can_fork, usable_cpus
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
 from ..minify import collapse_whitespace
-from ..pages import SiteContext, fill_marked, fill_search_text
+from ..pages import (SiteContext, fill_marked, fill_search_text, placeholder, rename_heading_ids,
+                     unique_heading_ids)
 from ..pagefind import PagefindError, index_site, mark_body, search_page
 from ..settings import Settings, SettingsError
 from ..site import FEED_URI, STYLE_URI, SCRIPT_URI, build_site
@@ -44,13 +46,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.settings: Settings | None = None
         self.kb: KnowledgeBase | None = None
         self.has_feed = False
-        # src_uri -> (HTML fragments of that page, its search text)
-        self.fragments: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        self.fragments: dict[str, tuple] = {}   # src_uri -> (fragments, search text, headings)
         self.streamed: list = []                           # exports written after the build
         self.exports: list[str] = []                       # exports the background writes
         self.background: Background | None = None          # renders incident pages' fragments beside MkDocs
         self.deferred: set[str] = set()                    # src_uris whose fragments come from it
-        self.chart_files: dict[str, File] = {}             # dest_uri -> chart file it draws
+        self.later_files: dict[str, File] = {}             # dest_uri -> file whose bytes it makes
+        self.rewriter: FileRewriter | None = None          # minifies written pages beside MkDocs
+        self.written: str | None = None                    # the page MkDocs writes after on_post_page
         self.fork = True
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -95,7 +98,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if kb.errors:
             raise PluginError(_listing(kb.errors))
         self.kb = kb
+        toc = config.mdx_configs.get("toc", {}) if "toc" in config.markdown_extensions else {}
+        link = toc.get("permalink")
         ctx = SiteContext(today=today(self.settings.tz), site_name=config.site_name, site_url=config.site_url or "",
+                          heading_link=("¶" if link is True else str(link)) if link else None,
+                          heading_link_title=str(toc.get("permalink_title", "Permanent link")),
                           # pages link to the metric definitions only where the site has them
                           extra={"metrics_page": "metrics.md" if files.get_file_from_path("metrics.md") else None})
         self._stop_background()
@@ -108,7 +115,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.config.search_index == "pagefind":
             site.pages.append(search_page(config.site_url or ""))
         docs_dir = Path(config.docs_dir).resolve()
-        self.fragments = {p.src_uri: (p.fragments, p.search_text) for p in site.pages if p.fragments}
+        self.fragments = {p.src_uri: (p.fragments, p.search_text, p.headings) for p in site.pages if p.fragments}
         self.deferred = {p.src_uri for p in site.pages if p.deferred}
         for page in site.pages:
             _refuse_clash(files, page.src_uri)
@@ -127,13 +134,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for src_uri, abs_path in site.assets.items():
             _refuse_clash(files, src_uri)
             files.append(File.generated(config, src_uri, abs_src_path=abs_path))
-        # Charts the background job draws: their bytes are set in on_env, before MkDocs copies files.
-        self.chart_files = {}
-        for dest in site.charts:
+        # Files the background makes (charts, the feed): their bytes are set in on_env, before
+        # MkDocs copies files.
+        self.later_files = {}
+        for dest in site.later:
             _refuse_clash(files, dest)
-            self.chart_files[dest] = File.generated(config, dest, content=b"")
-            files.append(self.chart_files[dest])
-        self.has_feed = any(f.dest_uri == FEED_URI for f in site.files)
+            self.later_files[dest] = File.generated(config, dest, content=b"")
+            files.append(self.later_files[dest])
+        self.has_feed = any(f.dest_uri == FEED_URI for f in site.files) or FEED_URI in site.later
         self.streamed = site.streamed
         self.exports = site.exports
         # The knowledge base and the pages' Markdown stay alive until the build ends, and
@@ -156,24 +164,56 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self.deferred.discard(src)
             item = self._from_background(src)
             if item is not None:
-                self.fragments[src] = (item[1], item[2])
+                self.fragments[src] = item[1:]
         entry = self.fragments.get(src)
         if entry is None:
             return html
+        fragments, search_text, headings = entry
+        if headings:
+            fragments, search_text = self._place_headings(html, page, fragments, search_text, headings)
+            self.fragments[src] = (fragments, search_text, headings)
         # The search plugin indexes page.content in on_page_context: until then the page
         # holds its search text, and after it (below) the fragments themselves.
-        fragments, search_text = entry
         return fill_search_text(html, search_text, fragments)
+
+    @staticmethod
+    def _place_headings(html: str, page: Page, fragments: dict[str, str], search_text: dict[str, str],
+                        headings: dict[str, list[tuple[str, str]]]) -> tuple[dict[str, str], dict[str, str]]:
+        """Generated sections have their headings in HTML: give them ids the author's headings
+        do not use, list them in the page's table of contents where their fragment sits, and
+        let MkDocs' anchor validation know them."""
+        items = list(page.toc)
+        renames = unique_heading_ids(headings, _toc_ids(items))
+        if renames:
+            fragments = {k: rename_heading_ids(v, renames) for k, v in fragments.items()}
+            search_text = {k: rename_heading_ids(v, renames) for k, v in search_text.items()}
+        # where each top-level item of the author's table of contents sits in the page
+        where = [html.find(f'id="{item.id}"') for item in items]
+        inserts = []
+        for name, hs in headings.items():
+            at = html.find(placeholder(name))
+            if at < 0 or not hs:
+                continue
+            index = sum(1 for w in where if 0 <= w < at)
+            inserts.append((index, [AnchorLink(title, renames.get(hid, hid), 2) for hid, title in hs]))
+        for index, links in sorted(inserts, key=lambda x: -x[0]):   # from the end, so indexes hold
+            items[index:index] = links
+        page.toc = TableOfContents(items)
+        if page.present_anchor_ids is not None:
+            page.present_anchor_ids |= {renames.get(hid, hid) for hs in headings.values() for hid, _ in hs}
+        return fragments, search_text
 
     @event_priority(-50)  # after the search plugin's on_page_context (priority 0) indexed the page
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
-        # Every page has been read by now, so the background job is on its last items: the charts.
-        for dest, file in self.chart_files.items():
+        # Every page has been read by now, so the background is on its last items: the files.
+        for dest, file in self.later_files.items():
             item = self._from_background(dest)
             if item is None:
-                raise PluginError(f"postmortems: the chart {dest} was not drawn")
+                raise PluginError(f"postmortems: {dest} was not made")
             file.content_bytes = item[1]
-        self.chart_files = {}
+        self.later_files = {}
+        if self.fork and can_fork() and usable_cpus() >= 2:
+            self.rewriter = FileRewriter(collapse_whitespace)
         return env
 
     def _from_background(self, key: str):
@@ -193,7 +233,13 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self.config.search_index == "pagefind":
             output = mark_body(output)
-        output = collapse_whitespace(output)
+        if self.rewriter is not None:
+            # MkDocs writes this page once we return, so the one before it is on disk now.
+            if self.written is not None:
+                self.rewriter.add(self.written)
+            self.written = page.file.abs_dest_path
+        else:
+            output = collapse_whitespace(output)
         if self.has_feed and "</head>" in output:
             href = get_relative_url(FEED_URI, page.url or ".")
             link = f'<link rel="alternate" type="application/atom+xml" title="New postmortems" href="{href}">'
@@ -201,6 +247,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.rewriter is not None:
+            if self.written is not None:
+                self.rewriter.add(self.written)
+            rewriter, self.rewriter, self.written = self.rewriter, None, None
+            try:
+                rewriter.finish()
+            except BackgroundError as exc:
+                raise PluginError(f"postmortems: {exc}") from None
         if self.background is not None:
             for dest in self.exports:
                 if self._from_background(dest) is None:
@@ -225,6 +279,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def _stop_background(self) -> None:
         gc.unfreeze()
+        if self.rewriter is not None:
+            self.rewriter.close()
+            self.rewriter, self.written = None, None
         if self.background is not None:
             self.background.close()
             self.background = None
@@ -235,6 +292,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         server.watch(str(self.settings.incidents_dir))
         server.watch(str(self.settings.taxonomy))
         return server
+
+
+def _toc_ids(items) -> set[str]:
+    ids = set()
+    for item in items:
+        ids.add(item.id)
+        ids |= _toc_ids(item.children)
+    return ids
 
 
 def _refuse_clash(files: Files, uri: str) -> None:
