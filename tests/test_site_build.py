@@ -380,3 +380,28 @@ def test_background_rendering_gives_the_same_site(tmp_path):
     assert differ == []
     assert any(name.startswith("incidents/inc-") for name in forked) and "incidents.json" in forked
     assert not list(scratch.iterdir()), "the background job's folder was left behind"
+
+
+def test_search_index_holds_words_not_markup(built):
+    """Incident pages are indexed by their words: action items and root causes with the
+    page, the timeline, recurrence notes and related links not (docs/decisions.md)."""
+    docs = json.loads((built.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    checked = 0
+    for inc in built.loaded.incidents:
+        mine = {d["location"]: d for d in docs if d["location"].split("#")[0] == inc.url}
+        raw = " ".join(d["text"] for d in mine.values())
+        words = _tokens(html.unescape(raw))
+        for item in inc.action_items:
+            assert _tokens(item.title) <= words, (inc.id, item.title)
+            checked += 1
+        for rc in inc.root_causes:
+            assert _tokens(rc.description) <= words, (inc.id, rc.category)
+        assert "<table" not in raw and "pmkb-" not in raw, inc.id
+        if f"{inc.url}#recurrence" in mine:
+            assert mine[f"{inc.url}#recurrence"]["text"] == ""
+        # the sections the page generates have their own entries, under the ids the page uses
+        page = built.page(inc.url)
+        for location in mine:
+            if "#" in location:
+                assert page.find(id=location.split("#")[1]) is not None, location
+    assert checked

@@ -39,7 +39,7 @@ def graph_site(kb: KnowledgeBase, cg: nx.Graph, directory_urls: bool = True) -> 
     src = "graph/index.md"
     svg = ChartFile("graph/categories.svg", category_graph_spec(kb, cg))
     pairs = sorted(cg.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))[:25]
-    lines = ["---", "title: Graph", "---", "", "# How root causes connect", "",
+    lines = ["---", "title: Graph", "hide: [toc]", "---", "", "# How root causes connect", "",
              '<p class="pmkb-lead">Each dot is a root-cause category, sized by its number of incidents and coloured by '
              "layer; a line joins two categories that were root causes of the same incident, thicker the more often. "
              "Categories that travel together point at the systemic weaknesses worth fixing once.</p>", "",
