@@ -102,3 +102,28 @@ def test_close_stops_the_child_and_removes_its_files():
     assert not folder.exists()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)      # reaped: no zombie left behind
+
+
+def test_file_rewriter_rewrites_each_named_file(tmp_path):
+    files = [tmp_path / f"p{k}.html" for k in range(30)]
+    for k, f in enumerate(files):
+        f.write_text(f"<p>\n    page {k}\n</p>\n", encoding="utf-8")
+    rw = background.FileRewriter(lambda text: text.replace("    ", ""))
+    for f in files:
+        rw.add(str(f))
+    rw.add(str(tmp_path / "never-written.html"))   # MkDocs skips empty pages: not an error
+    rw.finish()
+    assert [f.read_text(encoding="utf-8") for f in files] == [f"<p>\npage {k}\n</p>\n" for k in range(30)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in files)   # no temporary files left
+
+
+def test_file_rewriter_reports_a_failure(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text("x", encoding="utf-8")
+    def boom(text):
+        raise RuntimeError("cannot minify")
+    rw = background.FileRewriter(boom)
+    rw.add(str(page))
+    with pytest.raises(BackgroundError):
+        rw.finish()
+    assert page.read_text(encoding="utf-8") == "x"

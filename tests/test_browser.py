@@ -211,3 +211,16 @@ def test_index_filter_narrows_the_list(page, base_url, example):
     assert all(category in r["cat"] for r in rows)
     assert count.inner_text() == f"{len(rows)} of {total} shown"
     assert 0 < len(rows) < total
+
+
+def test_pages_do_not_download_the_sitemap(browser, base_url, example):
+    """The theme downloads sitemap.xml beside every link[rel=alternate] it finds, taking it
+    for a language version of the site; at 10,000 incidents that file is 1.3 MB. The feed
+    link must not set that off, on any kind of page."""
+    with recorded_page(browser, base_url, TIMEOUT_MS) as (pg, requests):
+        for url in ("", "incidents/", "incidents/inc-2025-010/", "trends/", "graph/"):
+            open_page(pg, base_url, url)
+            pg.wait_for_load_state("networkidle")
+            feed = pg.eval_on_selector_all("link[type='application/atom+xml']", "els => els.map(e => e.rel)")
+            assert feed == ["alternate feed"], url   # feed readers still find it
+        assert not [r for r in requests if r.endswith("sitemap.xml")], requests

@@ -152,7 +152,7 @@ def measure(n: int, seed: int, keep: Path | None, rebuild_up_to: int, repeat: in
 
 def table(rows: list[dict]) -> str:
     def f(x: float, d: int = 1) -> str:
-        return f"{x:,.{d}f}"
+        return "not measured" if x != x else f"{x:,.{d}f}"   # NaN: not measured at this N
     lines = ["| figure | " + " | ".join(f"N = {r['n']:,}" for r in rows) + " |",
              "|---|" + "---:|" * len(rows)]
 
