@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +129,27 @@ def test_file_rewriter_reports_a_failure(tmp_path):
     with pytest.raises(BackgroundError):
         rw.finish()
     assert page.read_text(encoding="utf-8") == "x"
+
+
+@pytest.mark.skipif(background.usable_cpus() < 2, reason="one CPU: the job runs inline")
+def test_an_orphaned_job_stops_and_cleans_up(tmp_path):
+    """When the build process dies (Ctrl-C), its job notices and removes its files."""
+    script = tmp_path / "orphan.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from pmkb.background import Background\n"
+        "def job():\n"
+        "    for k in range(10**6):\n"
+        "        time.sleep(0.001)\n"
+        "        yield (k,)\n"
+        "bg = Background(job)\n"
+        "print(bg._dir, flush=True)\n"
+        "os._exit(0)\n", encoding="utf-8")
+    import subprocess
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "TMPDIR": str(tmp_path)}).stdout.strip()
+    folder = Path(out)
+    deadline = time.monotonic() + 20
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not folder.exists()

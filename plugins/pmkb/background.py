@@ -59,6 +59,7 @@ class Background:
             self._inline_job = job
             return
         self._dir = Path(tempfile.mkdtemp(prefix="pmkb-bg-"))
+        self._parent = os.getpid()
         pid = os.fork()
         if pid == 0:   # the child: run the job, write its batches, and leave without cleanup
             code = 0
@@ -78,6 +79,10 @@ class Background:
         for item in job():
             batch.append(item)
             if len(batch) == BATCH:
+                if os.getppid() != self._parent:
+                    # the build was killed (Ctrl-C): nobody will read or remove the results
+                    shutil.rmtree(self._dir, ignore_errors=True)
+                    return
                 _write(self._dir / f"{n}.pickle", pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
                 batch, n = [], n + 1
         if batch:
