@@ -133,11 +133,7 @@ class Background:
     def close(self) -> None:
         """Stop the child if it still runs, and remove its files."""
         if self._pid:
-            try:
-                os.kill(self._pid, 9)
-            except ProcessLookupError:
-                pass
-            _exited(self._pid, wait=True)
+            _kill(self._pid)
             self._pid = 0
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -150,6 +146,15 @@ def _write(path: Path, data: bytes) -> None:
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)   # readers see the whole file or none of it
+
+
+def _kill(pid: int) -> None:
+    """Stop a child and reap it, so that no zombie is left."""
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+    _exited(pid, wait=True)
 
 
 def _exited(pid: int, wait: bool = False) -> bool:
@@ -208,11 +213,7 @@ class FileRewriter:
                 os.close(self._write_end)
             except OSError:
                 pass
-            try:
-                os.kill(self._pid, 9)
-            except ProcessLookupError:
-                pass
-            _exited(self._pid, wait=True)
+            _kill(self._pid)
             self._pid = 0
 
 

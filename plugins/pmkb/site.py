@@ -3,7 +3,7 @@ adapter calls. Data flows one way: knowledge base -> graph, metrics -> pages, ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
@@ -124,13 +124,8 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True,
     if defer is not None:
         return Site(pages, files, assets, [], later=work.made, exports=[s.dest_uri for s in streamed])
     # Everything here: fill the pages in, make the files.
-    filled = {src: rest for src, *rest in fragments()}
-    pages = [_filled(p, filled[p.src_uri]) if p.deferred else p for p in pages]
+    filled = {src: dict(zip(("fragments", "search_text", "headings"), rest)) for src, *rest in fragments()}
+    pages = [replace(p, deferred=False, **filled[p.src_uri]) if p.deferred else p for p in pages]
     files += [StaticFile(dest, data) for dest, data in work.make_files()]
     return Site(pages, files, assets, streamed)
 
-
-def _filled(page: Page, parts: list) -> Page:
-    fragments, search_text, headings = parts
-    return Page(page.src_uri, page.title, page.markdown, url=page.url, edit_path=page.edit_path, in_nav=page.in_nav,
-                fragments=fragments, search_text=search_text, headings=headings)
