@@ -170,3 +170,4 @@ def test_find_an_incident_by_a_word_of_its_body(page, base_url, built):
     page.locator(".pagefind-ui__result a.pagefind-ui__result-link").first.click()
     page.wait_for_url(re.compile(re.escape(base_url + urls[id_]) + r"([?#].*)?$"))
     assert id_ in page.locator("article h1").first.inner_text()
+

@@ -1,14 +1,19 @@
-"""site.build_site without MkDocs: everything made in the caller's process, or handed over
-as deferred work that makes the same pages and files."""
+"""The core without MkDocs: site.build_site makes everything in the caller's process, or
+hands over deferred work that makes the same pages and files; Pagefind missing is a
+message saying what to install."""
 
 from __future__ import annotations
 
 import io
+import sys
 from datetime import date
+
+import pytest
 
 from conftest import ROOT
 from pmkb.kb import Loader
 from pmkb.pages import SiteContext
+from pmkb.pagefind import PagefindError, index_site
 from pmkb.settings import load_settings
 from pmkb.site import build_site
 
@@ -37,3 +42,15 @@ def test_inline_and_deferred_build_give_the_same_site(tmp_path):
     out = io.BytesIO()
     inline.streamed[0].write(out)
     assert deferred.exports == ["incidents.json"] and (tmp_path / "incidents.json").read_bytes() == out.getvalue()
+
+
+@pytest.mark.parametrize("said", ["/usr/bin/python3: No module named pagefind",
+                                  "Error: the pagefind binary could not be found"])
+def test_missing_pagefind_is_an_error_with_what_to_install(tmp_path, monkeypatch, said):
+    """`search_index: pagefind` without Pagefind installed: a message saying what to install."""
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\necho '{said}' >&2\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    with pytest.raises(PagefindError, match=r"pip install 'pagefind\[bin\]'"):
+        index_site(tmp_path)

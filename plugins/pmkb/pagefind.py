@@ -35,7 +35,9 @@ def index_site(site_dir: Path, timeout: float = 1800) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PagefindError(f"could not run Pagefind: {exc}") from None
     if done.returncode != 0:
-        hint = " (install it with: pip install 'pagefind[bin]')" if "binary" in (done.stderr + done.stdout) else ""
+        said = done.stderr + done.stdout
+        missing = "binary" in said or "No module named pagefind" in said
+        hint = " (install it with: pip install 'pagefind[bin]')" if missing else ""
         raise PagefindError(f"Pagefind failed{hint}: {(done.stderr or done.stdout).strip()[-2000:]}")
     lines = [ln.strip() for ln in done.stdout.splitlines() if "Indexed" in ln or "Finished" in ln]
     return "; ".join(lines)
