@@ -405,3 +405,18 @@ def test_search_index_holds_words_not_markup(built):
             if "#" in location:
                 assert page.find(id=location.split("#")[1]) is not None, location
     assert checked
+
+
+def test_search_sees_words_whatever_the_order_of_plugins(tmp_path):
+    """The page's generated HTML goes in after the search plugin indexed the page, even
+    when mkdocs.yml lists postmortems before search (event priorities, not list order)."""
+    kb = make_kb(tmp_path / "kb")
+    config = kb.root / "mkdocs.yml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    assert settings["plugins"][0] == "search"
+    settings["plugins"] = settings["plugins"][1:] + ["search"]
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    build_site(kb.root, tmp_path / "site", strict=False)
+    docs = json.loads((tmp_path / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    notes = [d for d in docs if d["location"].startswith("incidents/") and d["location"].endswith("#recurrence")]
+    assert notes and all(d["text"] == "" for d in notes)   # the notes are on the page, not in the index

@@ -22,7 +22,7 @@ from .htmlutil import rel_url
 from .metrics import IncidentRecurrence, fix_outcomes, local_date, memo, quarter_key, quarter_range, recurrence
 from .model import Incident
 from .pages import SiteContext, category_src, incident_src
-from .trends import LIST_LIMIT, SMALL_N, h, human_minutes, percent
+from .trends import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, h, human_minutes, percent
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -125,8 +125,7 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
     out = [f"<p>{text}</p>\n"]
     if len(gaps) and len(gaps) < SMALL_N:
         out.append(_admonition("warning", "Too few incidents to trust",
-                               f"<p>Fewer than {SMALL_N} gaps between occurrences: n={len(gaps)}. One unusual "
-                               "incident moves such figures a lot; read them as anecdotes, not trends.</p>\n"))
+                               f"<p>Fewer than {SMALL_N} gaps between occurrences: n={len(gaps)}. {SMALL_N_NOTE}</p>\n"))
 
     per_q = Counter(quarter_key(i.started, tz) for i in incs)
     per_q_rec = Counter(quarter_key(i.started, tz) for i in recurring)

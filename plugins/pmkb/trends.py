@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
+SMALL_N_NOTE = "One unusual incident moves such figures a lot; read them as anecdotes, not trends."
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
 # Service and team pages show tables, not charts: an organisation has dozens of services,
 # each chart costs a few tenths of a second on a first build, and together they were the
@@ -360,8 +361,7 @@ def _small_n_warning(weak: list[str], lead: str) -> str:
         return ""
     listed = ", ".join(weak[:12]) + (f" and {len(weak) - 12} more" if len(weak) > 12 else "")
     return admonition("warning", "Too few incidents to trust",
-                      f"{lead}: {listed}. One unusual incident moves such figures a lot; "
-                      "read them as anecdotes, not trends.") + "\n"
+                      f"{lead}: {listed}. {SMALL_N_NOTE}") + "\n"
 
 
 def _overview(w: _Writer, sc: _Scope) -> str:

@@ -203,7 +203,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             page.present_anchor_ids |= {renames.get(hid, hid) for hs in headings.values() for hid, _ in hs}
         return fragments, search_text
 
-    @event_priority(-50)  # after the search plugin's on_page_context (priority 0) indexed the page
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
         # Every page has been read by now, so the background is on its last items: the files.
         for dest, file in self.later_files.items():
@@ -223,6 +222,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         except BackgroundError as exc:
             raise PluginError(f"postmortems: rendering pages and charts failed:\n{exc}") from None
 
+    @event_priority(-50)  # after the search plugin's on_page_context (priority 0) indexed the page
     def on_page_context(self, context, *, page: Page, config: MkDocsConfig, nav):
         # Each page's fragments are used once: let them go (10,000 pages' worth adds up).
         entry = self.fragments.pop(page.file.src_uri, None)
