@@ -10,7 +10,7 @@ from datetime import date
 from conftest import incident_text
 from pmkb import actions
 from pmkb.model import ActionItem
-from pmkb.pages import SiteContext, fill
+from pmkb.pages import SiteContext, fill, filled
 
 X = "data/schema-change"
 TODAY = date(2025, 6, 15)
@@ -47,7 +47,7 @@ def load(kb):
 def pages_by_src(kb):
     pages, files = actions.actions_site(load(kb), SiteContext(today=TODAY))
     assert files == []
-    return {p.src_uri: p for p in pages}
+    return {p.src_uri: filled(p) for p in pages}
 
 
 def text_of(page) -> str:
@@ -138,7 +138,7 @@ def test_index_lists_at_most_index_rows_per_status(kb, monkeypatch):
 
 def test_directory_urls_off(kb):
     pages, _ = actions.actions_site(load(kb), SiteContext(today=TODAY), directory_urls=False)
-    done = next(p for p in pages if p.src_uri == "actions/done.md")
+    done = filled(next(p for p in pages if p.src_uri == "actions/done.md"))
     assert 'href="../incidents/inc-2025-001/index.html"' in done.fragments["list"]
 
 

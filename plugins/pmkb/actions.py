@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from markupsafe import escape
 
 from .htmlutil import rel_url
 from .metrics import fix_outcomes
 from .model import ActionItem, Incident
-from .pages import Page, SiteContext, StaticFile, incident_src, placeholder
+from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .render import plain
 from .trends import (LIST_LIMIT, admonition, category_link, incident_link, md_text, metrics_link,
                      percent, rel, table)
@@ -84,7 +85,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     }
     items = [e.item for e in all_entries]
 
-    fragments: dict[str, str] = {}
+    tables: dict[str, list[Entry]] = {}     # the index's tables, made with its fragments
     md = ["# Action items\n\n",
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
           f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
@@ -107,7 +108,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         if len(rows) > INDEX_ROWS:
             md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel(INDEX, page)}).\n\n")
         if rows:
-            fragments[g] = _item_table(kb, rows[:INDEX_ROWS], INDEX, today, directory_urls, overdue_col=g == "overdue")
+            tables[g] = rows[:INDEX_ROWS]
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
@@ -122,7 +123,11 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     md.append("\n## Fixes that did not hold\n\n")
     md.append(_failed_fixes(kb, INDEX))
 
-    pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, fragments=fragments)]
+    # The tables (tens of thousands of rows in a large knowledge base) are the pages'
+    # fragments, made by `Page.make`: apart from the page, beside MkDocs.
+    tables_of_index = {g: partial(_item_table, kb, rows, INDEX, today, directory_urls, overdue_col=g == "overdue")
+                       for g, rows in tables.items()}
+    pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables_of_index))]
     notes = {"overdue": "Open or in progress past their due date, the longest overdue first.",
              "open": "Not started and not yet due, the soonest due first.",
              "in-progress": "Started and not yet due, the soonest due first.",
@@ -133,10 +138,14 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         rows = groups[g]
         body = (f"# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
                 (placeholder("list") + "\n" if rows else "None.\n"))
-        frag = {"list": _item_table(kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
-                                    completed_col=g == "done")} if rows else {}
-        pages.append(Page(page, f"{title} action items", body, fragments=frag))
+        listing = {"list": partial(_item_table, kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
+                                 completed_col=g == "done")} if rows else {}
+        pages.append(Page(page, f"{title} action items", body, make=partial(_made, listing)))
     return pages, []
+
+
+def _made(tables: dict[str, Callable[[], str]]) -> Filling:
+    return fragments_only({name: make() for name, make in tables.items()})
 
 
 def _due_key(e: Entry) -> tuple:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import IO, Any, Callable
 
 from .graph import Related
 from .kb import KnowledgeBase
-from .metrics import durations
+from .metrics import FixPair, IncidentRecurrence, durations
 from .model import Incident
 from .pages import StaticFile, StreamedFile
 from .schema import SCHEMA_PATH
@@ -35,7 +36,9 @@ def normalised_front_matter(inc: Incident) -> dict[str, Any]:
     return out
 
 
-def incident_record(inc: Incident, related: list[Related], recurrence: Any | None) -> dict[str, Any]:
+def incident_record(inc: Incident, related: list[Related], recurrence: IncidentRecurrence | None,
+                    failed: tuple[FixPair, ...] = ()) -> dict[str, Any]:
+    """One incident of incidents.json, as a dict (the export itself is streamed)."""
     record = normalised_front_matter(inc)
     record.update(
         url=inc.url,
@@ -45,35 +48,32 @@ def incident_record(inc: Incident, related: list[Related], recurrence: Any | Non
         recurrence_of=list(recurrence.recurrence_of) if recurrence else [],
         related=[r.id for r in related],
         # action: the item's 0-based position in that incident's action_items
-        failed_fixes=[{"incident": i, "action": a} for i, a in recurrence.failed_fixes] if recurrence else [],
+        failed_fixes=[{"incident": i, "action": a} for i, a in failed],
     )
     return record
 
 
-def incidents_json(kb: KnowledgeBase, related: dict[str, list[Related]] | Callable[[], dict[str, list[Related]]],
-                   recurrence: Callable[[str], Any] | dict[str, Any] | None = None) -> StreamedFile:
-    """`incidents.json`, written record by record.
+def incidents_json(kb: KnowledgeBase, related: Callable[[], dict[str, list[Related]]],
+                   recurrence: Callable[[], dict[str, IncidentRecurrence]],
+                   failed_fixes: Callable[[], Mapping[str, tuple[FixPair, ...]]]) -> StreamedFile:
+    """`incidents.json`, written record by record; what it needs is computed when it is
+    written (in the site build's second process).
 
     `failed_fixes` grows with the square of a category's incidents by its definition (a late
     incident of a common category lists every done fix of that category ever made): millions
     of entries at 10,000 incidents. Each (incident, action) pair is encoded once and the
     file is streamed, so memory stays at one record, not one dict per entry.
     """
-    lookup = recurrence.get if isinstance(recurrence, dict) else (recurrence or (lambda _id: None))
-
     def write(out: IO[bytes]) -> None:
-        related_of = related() if callable(related) else related   # computed where the file is written
-        encoded: dict[tuple[str, int], str] = {}
+        related_of, rec_of, failed_of = related(), recurrence(), failed_fixes()
+        encoded: dict[FixPair, str] = {}
         out.write(b'{"incidents":[')
         for k, inc in enumerate(kb.incidents):
-            rec = lookup(inc.id)
-            record = incident_record(inc, related_of.get(inc.id, []), None)
-            record["recurs"] = list(rec.recurs) if rec else []
-            record["recurrence_of"] = list(rec.recurrence_of) if rec else []
+            record = incident_record(inc, related_of.get(inc.id, []), rec_of.get(inc.id))
             del record["failed_fixes"]
             text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
             fixes = []
-            for pair in (rec.failed_fixes if rec else ()):
+            for pair in failed_of.get(inc.id, ()):
                 piece = encoded.get(pair)
                 if piece is None:
                     piece = encoded[pair] = json.dumps({"incident": pair[0], "action": pair[1]}, separators=(",", ":"))

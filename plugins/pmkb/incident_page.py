@@ -102,7 +102,7 @@ _SECTIONS = (("top", "failure-dimensions", "Failure dimensions", "dimensions"),
 def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     """The page's Markdown: its meta, a placeholder for the generated sections above the
     author's body, the body, and one for those below. Its fragments come from
-    `incident_fragments` (site.build_site decides where that runs: `Page.deferred`).
+    `incident_fragments` (site.build_site makes that its `Page.make`).
 
     The generated sections, their headings included, are HTML put in after Markdown ran:
     Markdown then has only the author's text to parse, which is what a plain page costs."""
@@ -114,7 +114,7 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     if inc.summary:
         meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
     markdown = "\n".join(["---", *meta, "---", "", placeholder("top"), "", body.strip(), "", placeholder("bottom"), ""])
-    return Page(src, title, markdown, edit_path=inc.source.path, deferred=True)
+    return Page(src, title, markdown, edit_path=inc.source.path)
 
 
 def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 
 from .htmlutil import rel_url
 from .kb import KnowledgeBase
 from .model import Incident
-from .pages import Page, category_src, incident_src, placeholder
+from .pages import Filling, Page, SiteContext, category_src, fragments_only, incident_src, placeholder
+from .recurrence_notes import category_notes
 from .render import plain, render_blocks
+
+INDEX = "incidents/index.md"
 
 
 def _newest_first(kb: KnowledgeBase) -> list[Incident]:
@@ -16,7 +20,14 @@ def _newest_first(kb: KnowledgeBase) -> list[Incident]:
 
 
 def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
-    src, tz = "incidents/index.md", kb.settings.tz
+    # the table needs the width, so no sidebars (the tabs still lead everywhere)
+    md = "\n".join(["---", "title: Incidents", "hide: [navigation, toc]", "---", "", "# Incidents", "",
+                    placeholder("listing"), ""])
+    return Page(INDEX, "Incidents", md, in_nav=True, make=partial(_index_fragments, kb, directory_urls))
+
+
+def _index_fragments(kb: KnowledgeBase, directory_urls: bool) -> Filling:
+    src, tz = INDEX, kb.settings.tz
     rows = []
     for inc in _newest_first(kb):
         local = inc.started.astimezone(tz)
@@ -30,18 +41,14 @@ def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
         {"key": "team", "label": "Team", "options": sorted({i.team for i in kb.incidents if i.team})},
         {"key": "year", "label": "Year", "options": sorted({r["year"] for r in rows}, reverse=True)},
     ]
-    fragments = render_blocks("index.html.j2", rows=rows, filters=filters, count=len(rows),
-                              finals=sum(i.status == "final" for i in kb.incidents))
-    # the table needs the width, so no sidebars (the tabs still lead everywhere)
-    md = "\n".join(["---", "title: Incidents", "hide: [navigation, toc]", "---", "", "# Incidents", "",
-                    placeholder("listing"), ""])
-    return Page(src, "Incidents", md, in_nav=True, fragments=fragments)
+    return fragments_only(render_blocks("index.html.j2", rows=rows, filters=filters, count=len(rows),
+                                        finals=sum(i.status == "final" for i in kb.incidents)))
 
 
-def category_pages(kb: KnowledgeBase, notes: dict[str, str], directory_urls: bool = True) -> list[Page]:
+def category_pages(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True) -> list[Page]:
     """`categories/` and one page per category of the taxonomy (empty ones too: they say
-    what the category is for, and that nothing fell into it). `notes`: the recurrence
-    notes of each category, HTML."""
+    what the category is for, and that nothing fell into it), each with its recurrence
+    notes and its incidents."""
     tax = kb.taxonomy
     members: dict[str, list[Incident]] = {c: [] for c in tax.categories}
     for inc in _newest_first(kb):
@@ -78,18 +85,24 @@ def category_pages(kb: KnowledgeBase, notes: dict[str, str], directory_urls: boo
                f"{len(incs)} incident{'s' if len(incs) != 1 else ''}"
                + (": " + ", ".join(f"{n} {plain(s)}" for s, n in sorted(sev.items(), key=lambda kv: tax.severity_rank.get(kv[0], 99))) if incs else "")
                + ".</p>", ""]
-        fragments = {}
-        if notes.get(cat_id):
-            fragments["recurrence"] = notes[cat_id]
-            out += ["## Recurrence", "", placeholder("recurrence"), ""]
+        out += ["## Recurrence", "", placeholder("recurrence"), ""]
         if incs:
-            rows = [f'<tr><td><a href="{rel_url(src, incident_src(inc.id), directory_urls)}">{inc.id}</a></td>'
-                    f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
-                    f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>"
-                    for inc in incs]
-            fragments["incidents"] = ('<div class="pmkb-index" data-search-exclude data-pagefind-ignore><table><thead><tr><th>ID</th><th>Title</th>'
-                                      "<th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"
-                                      + "\n".join(rows) + "</tbody></table></div>")
             out += ["## Incidents", "", placeholder("incidents"), ""]
-        pages.append(Page(src, cat.title, "\n".join(out), fragments=fragments))
+        pages.append(Page(src, cat.title, "\n".join(out),
+                          make=partial(_category_fragments, kb, cat_id, incs, ctx, directory_urls)))
     return pages
+
+
+def _category_fragments(kb: KnowledgeBase, cat_id: str, incs: list[Incident], ctx: SiteContext,
+                        directory_urls: bool) -> Filling:
+    src = category_src(cat_id)
+    fragments = {"recurrence": category_notes(kb, cat_id, ctx, directory_urls)}
+    if incs:
+        rows = [f'<tr><td><a href="{rel_url(src, incident_src(inc.id), directory_urls)}">{inc.id}</a></td>'
+                f"<td>{plain(inc.title)}</td><td>{plain(inc.severity)}</td>"
+                f"<td>{inc.started.astimezone(kb.settings.tz).date().isoformat()}</td><td>{inc.status}</td></tr>"
+                for inc in incs]
+        fragments["incidents"] = ('<div class="pmkb-index" data-search-exclude data-pagefind-ignore><table><thead><tr><th>ID</th><th>Title</th>'
+                                  "<th>Severity</th><th>Started</th><th>Status</th></tr></thead><tbody>"
+                                  + "\n".join(rows) + "</tbody></table></div>")
+    return fragments_only(fragments)

@@ -6,14 +6,15 @@ and the JSON exports all read the same numbers, so they can never disagree.
 
 from __future__ import annotations
 
-import heapq
 import math
 import statistics
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from itertools import chain
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from .model import Incident
@@ -119,39 +120,117 @@ def quarter_range(first: str, last: str) -> list[str]:
 class IncidentRecurrence:
     recurs: tuple[str, ...]                     # categories it recurs, in root-cause order
     recurrence_of: tuple[str, ...]              # earlier incidents within the window, by (started, id)
-    failed_fixes: tuple[tuple[str, int], ...]   # (earlier incident id, action item position)
 
     @property
     def is_recurrence(self) -> bool:
         return bool(self.recurs)
 
 
-NO_RECURRENCE = IncidentRecurrence((), (), ())
+NO_RECURRENCE = IncidentRecurrence((), ())
+
+FixPair = tuple[str, int]    # (incident id, position of the action item in its file)
+
+
+class FailedFixes(Mapping[str, tuple[FixPair, ...]]):
+    """`failed_fixes` of every incident (SPEC section 6), each worked out when asked for.
+
+    By its definition the relation grows with the square of a category's size (a late
+    incident of a common category lists every done fix of that category ever made: 13
+    million pairs at 10,000 synthetic incidents). The pages and the trends need only
+    `recurs`, so nothing of it is computed until incidents.json or an incident page asks,
+    and then one incident at a time: the site build asks from its second process.
+    """
+
+    def __init__(self, incidents: list[Incident], day: list[int],
+                 fixes: dict[str, "_CategoryFixes"], parts: dict[int, tuple[tuple[str, int], ...]]):
+        self._incidents = incidents
+        self._index = {inc.id: b for b, inc in enumerate(incidents)}
+        self._day = day
+        self._fixes = fixes
+        self._parts = parts          # b -> ((category it recurs, fixes of earlier incidents), ...)
+
+    def __getitem__(self, incident_id: str) -> tuple[FixPair, ...]:
+        b = self._index[incident_id]
+        parts = self._parts.get(b)
+        if not parts:
+            return ()
+        day = self._day[b]
+        if len(parts) == 1:
+            cat, count = parts[0]
+            return self._fixes[cat].before(count, day)
+        merged: dict[int, FixPair] = {}
+        for cat, count in parts:
+            merged.update(self._fixes[cat].items_before(count, day))
+        return tuple(map(merged.__getitem__, sorted(merged)))
+
+    def __iter__(self) -> Iterator[str]:
+        return (inc.id for inc in self._incidents)
+
+    def __len__(self) -> int:
+        return len(self._incidents)
+
+
+class _CategoryFixes:
+    """The done, dated action items addressing one category, in (incident, position) order."""
+
+    def __init__(self) -> None:
+        self.incident: list[int] = []     # index of the item's incident in (started, id) order
+        self.key: list[int] = []          # (incident, position) as one sortable int
+        self.done: list[int] = []         # completion day (ordinal)
+        self.pair: list[FixPair] = []
+        self.latest: list[int] = []       # latest completion day among the first k+1 items
+
+    def add(self, a: int, key: int, done: int, pair: FixPair) -> None:
+        self.incident.append(a)
+        self.key.append(key)
+        self.done.append(done)
+        self.pair.append(pair)
+        self.latest.append(max(done, self.latest[-1]) if self.latest else done)
+
+    def _split(self, count: int, day: int) -> tuple[int, list[int]]:
+        """Of the first `count` items, those completed before `day`: all of the first j
+        (the running maximum says so), and these of the rest."""
+        j = bisect_left(self.latest, day, 0, count)
+        done = self.done
+        return j, [k for k in range(j, count) if done[k] < day]
+
+    def before(self, count: int, day: int) -> tuple[FixPair, ...]:
+        j, rest = self._split(count, day)
+        return tuple(self.pair[:j]) + tuple(map(self.pair.__getitem__, rest))
+
+    def items_before(self, count: int, day: int) -> Iterable[tuple[int, FixPair]]:
+        j, rest = self._split(count, day)
+        return chain(zip(self.key[:j], self.pair[:j]), ((self.key[k], self.pair[k]) for k in rest))
 
 
 def recurrence(kb: "KnowledgeBase") -> dict[str, IncidentRecurrence]:
-    """Recurrence and fixes that did not hold, for every incident (SPEC section 6).
+    """Recurrence of every incident (SPEC section 6).
 
     Memoised per knowledge base object: the site asks for it from many pages.
     """
+    return _recurrence(kb)[0]
+
+
+def failed_fixes(kb: "KnowledgeBase") -> FailedFixes:
+    """Fixes that did not hold, per incident (SPEC sections 6 and 7), computed on demand."""
+    return _recurrence(kb)[1]
+
+
+def _recurrence(kb: "KnowledgeBase") -> tuple[dict[str, IncidentRecurrence], FailedFixes]:
     return memo(kb, "recurrence", lambda: compute_recurrence(
         kb.incidents, kb.settings.recurrence_window_days, kb.settings.tz))
 
 
-def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) -> dict[str, IncidentRecurrence]:
-    """The work behind `recurrence`, on incidents ordered by (started, id).
+def compute_recurrence(incidents: list[Incident], window_days: int,
+                       tz: tzinfo) -> tuple[dict[str, IncidentRecurrence], FailedFixes]:
+    """The work behind `recurrence` and `failed_fixes`, on incidents ordered by (started, id).
 
-    Incidents are grouped by category and each category is walked once, in order:
-
-    * the window's first incident is found by bisection on start times;
-    * the fixes that did not hold grow monotonically along the walk (a fix counts for B
-      when its incident is earlier than B and it was completed before B's date, and both
-      bounds only move forward), so they are kept in one sorted list per category that
-      only ever gains entries, and B gets a snapshot of it.
-
-    The output can be large by definition (a late incident of a common category lists every
-    done fix of that category ever made), so the (incident, position) pairs are shared
-    objects and an unchanged snapshot is the same tuple: memory is one pointer per entry.
+    Incidents are grouped by category and each category is walked once, in order, the
+    window's first incident found by bisection on start times. A fix counts for B when its
+    incident is earlier than B and it was completed before B's date: per category the
+    fixes are kept in incident order, so the first bound is a prefix, found by bisection,
+    and the second a filter that `FailedFixes` applies when asked (usually to nothing: a
+    running maximum of completion days tells when the whole prefix was done in time).
     """
     window = timedelta(days=window_days)
     ids = [inc.id for inc in incidents]
@@ -162,72 +241,44 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo) 
             members[cat].append(b)
     width = 1 + max((len(inc.action_items) for inc in incidents), default=0)
     # Per category, done items with a completion date that address it (from any incident:
-    # `addresses` may name categories the incident itself does not have), by (incident, position).
-    fixes: dict[str, list[tuple[int, int, int, tuple[str, int]]]] = defaultdict(list)
+    # `addresses` may name categories the incident itself does not have).
+    fixes: dict[str, _CategoryFixes] = defaultdict(_CategoryFixes)
     for a, inc in enumerate(incidents):
         for item in inc.action_items:
             if item.status == "done" and item.completed is not None:
                 pair = (inc.id, item.position)
                 for cat in dict.fromkeys(item.addresses):
-                    fixes[cat].append((a, a * width + item.position, item.completed.toordinal(), pair))
+                    fixes[cat].add(a, a * width + item.position, item.completed.toordinal(), pair)
 
-    # b -> category -> (first index of the window in members[category], b's index there,
-    # (keys, pairs) of the fixes that did not hold)
-    found: dict[int, dict[str, tuple[int, int, Any]]] = defaultdict(dict)
+    # b -> category it recurs -> (first index of the window in members[category], b's index there)
+    found: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     for cat, idx in members.items():
         starts = [incidents[b].started for b in idx]
-        fx = fixes.get(cat, [])
-        ptr = 0
-        pending: list[tuple[int, int, tuple[str, int]]] = []     # heap of (completed, key, pair)
-        keys: list[int] = []
-        pairs: list[tuple[str, int]] = []
-        snapshot: tuple[tuple[int, ...], tuple[tuple[str, int], ...]] = ((), ())
-        dirty = False
         for k, b in enumerate(idx):
             lo = bisect_left(starts, incidents[b].started - window, 0, k)
-            while ptr < len(fx) and fx[ptr][0] < b:
-                _, key, done, pair = fx[ptr]
-                ptr += 1
-                if done < day[b]:
-                    at = bisect_left(keys, key)
-                    keys.insert(at, key)
-                    pairs.insert(at, pair)
-                    dirty = True
-                else:
-                    heapq.heappush(pending, (done, key, pair))
-            while pending and pending[0][0] < day[b]:
-                _, key, pair = heapq.heappop(pending)
-                at = bisect_left(keys, key)
-                keys.insert(at, key)
-                pairs.insert(at, pair)
-                dirty = True
             if lo < k:
-                if dirty:
-                    snapshot = (tuple(keys), tuple(pairs))
-                    dirty = False
-                found[b][cat] = (lo, k, snapshot)
+                found[b][cat] = (lo, k)
 
-    pair_of = {key: pair for cat_fx in fixes.values() for _, key, _, pair in cat_fx}
     result: dict[str, IncidentRecurrence] = {}
+    parts: dict[int, tuple[tuple[str, int], ...]] = {}
     for b, inc in enumerate(incidents):
         mine = found.get(b)
         if not mine:
             result[inc.id] = NO_RECURRENCE
             continue
         recurs = tuple(c for c in inc.categories if c in mine)
-        parts = [mine[c] for c in recurs]
-        # map(), set() and sorted() on ints keep these loops in C: they run over millions
-        # of entries in a large knowledge base.
-        if len(parts) == 1:
-            lo, k, snap = parts[0]
+        if len(recurs) == 1:
+            lo, k = mine[recurs[0]]
             earlier = tuple(map(ids.__getitem__, members[recurs[0]][lo:k]))
-            failed = snap[1]
         else:
-            earlier_idx = sorted(set().union(*(members[c][lo:k] for c, (lo, k, _) in zip(recurs, parts))))
+            # set() and sorted() on ints keep this in C
+            earlier_idx = sorted(set().union(*(members[c][slice(*mine[c])] for c in recurs)))
             earlier = tuple(map(ids.__getitem__, earlier_idx))
-            failed = tuple(map(pair_of.__getitem__, sorted(set().union(*(p[2][0] for p in parts)))))
-        result[inc.id] = IncidentRecurrence(recurs, earlier, failed)
-    return result
+        result[inc.id] = IncidentRecurrence(recurs, earlier)
+        counted = tuple((c, bisect_left(fixes[c].incident, b)) for c in recurs if c in fixes)
+        if any(n for _, n in counted):
+            parts[b] = tuple((c, n) for c, n in counted if n)
+    return result, FailedFixes(incidents, day, dict(fixes), parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,13 +424,14 @@ _MEMO: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
 def memo(kb: Any, name: str, build: Callable[[], T]) -> T:
     """Compute once per knowledge-base object: the site asks for the same figures from
     thousands of pages. A `mkdocs serve` rebuild loads a new KnowledgeBase object, so
-    nothing stale survives; entries die with their knowledge base."""
+    nothing stale survives; entries die with their knowledge base, so what is stored must
+    not refer to the knowledge base itself (it would never die)."""
     key = id(kb)
     entry = _MEMO.get(key)
     if entry is None or entry[0]() is not kb:
-        def forget(ref: weakref.ref, key: int = key) -> None:
-            if _MEMO.get(key, (None,))[0] is ref:
-                del _MEMO[key]
+        def forget(ref: weakref.ref, key: int = key, table: dict = _MEMO) -> None:
+            if table.get(key, (None,))[0] is ref:
+                del table[key]
         ref = weakref.ref(kb, forget)
         entry = (ref, {})
         _MEMO[key] = entry

@@ -7,7 +7,7 @@ them into `File.generated(...)`. Nothing here knows about MkDocs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import IO, Callable, Iterable
 
@@ -32,8 +32,32 @@ class Page:
     # Headings inside each fragment, (id, title as HTML), in order: the theme's table of
     # contents lists them where the fragment sits (MkDocs only knows Markdown's headings).
     headings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    # Its fragments, search text and headings are rendered apart from the page (site.build_site)
-    deferred: bool = False
+    # Makes the page's fragments, search text and headings, which it then does not hold
+    # itself: the site build runs it apart from the page (in a second process, beside
+    # MkDocs), `filled` runs it here. Markdown that depends only on the knowledge base's
+    # shape stays in `markdown`; kilobytes of tables and lists come from here.
+    make: "Callable[[], Filling] | None" = field(default=None, compare=False, repr=False)
+
+    @property
+    def deferred(self) -> bool:
+        return self.make is not None
+
+
+# What `Page.make` returns: fragments, search text, headings (as the fields of Page).
+Filling = tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]
+
+
+def fragments_only(fragments: dict[str, str]) -> Filling:
+    """A filling of fragments that are shown but not indexed, with no headings."""
+    return fragments, {}, {}
+
+
+def filled(page: Page) -> Page:
+    """The page with what its `make` makes, made here."""
+    if page.make is None:
+        return page
+    fragments, search_text, headings = page.make()
+    return replace(page, make=None, fragments=fragments, search_text=search_text, headings=headings)
 
 
 def incident_src(incident_id: str) -> str:

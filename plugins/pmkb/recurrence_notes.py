@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from markupsafe import escape
 
 from .htmlutil import rel_url
-from .metrics import IncidentRecurrence, fix_outcomes, local_date, memo, quarter_key, quarter_range, recurrence
+from .metrics import IncidentRecurrence, failed_fixes, fix_outcomes, local_date, memo, quarter_key, quarter_range, recurrence
 from .model import Incident
 from .pages import SiteContext, category_src, incident_src
 from .trends import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, h, human_minutes, percent
@@ -146,9 +146,10 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
                       rows, ["l", "l", "l", "r", "l"]))
 
     if n_pairs:
+        failed = failed_fixes(kb)
         fixes: list[tuple[str, int, str, tuple[str, ...]]] = []
         for inc in reversed(recurring):
-            for a_id, pos in reversed(rec[inc.id].failed_fixes):
+            for a_id, pos in reversed(failed[inc.id]):
                 if category_id in kb.by_id[a_id].action_items[pos].addresses:
                     fixes.append((a_id, pos, inc.id, (category_id,)))
                     if len(fixes) == LIST_LIMIT:
@@ -211,12 +212,13 @@ def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, dire
     else:
         out.append(f"<p>Not a recurrence: no earlier incident within {window} days shares a root-cause category "
                    "with this one.</p>\n")
-    if r.failed_fixes:
+    failed = failed_fixes(kb)[incident_id]
+    if failed:
         fixes = []
-        for a_id, pos in reversed(r.failed_fixes[-INCIDENT_FIX_ROWS:]):
+        for a_id, pos in reversed(failed[-INCIDENT_FIX_ROWS:]):
             item = kb.by_id[a_id].action_items[pos]
             fixes.append((a_id, pos, incident_id, tuple(c for c in r.recurs if c in item.addresses)))
-        out.append(_failed_fixes(w, fixes, len(r.failed_fixes), "A fix marked done did not prevent this incident",
+        out.append(_failed_fixes(w, fixes, len(failed), "A fix marked done did not prevent this incident",
                                  show_later=False))
     elif r.recurs:
         out.append("<p>No action item marked done before this incident addressed the categories it recurs.</p>\n")

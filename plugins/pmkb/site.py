@@ -12,15 +12,16 @@ from . import charts
 from .actions import actions_site
 from .exports import incidents_json, schema_file
 from .feed import feed_xml
-from .graph import category_graph, related_for
-from .graph_page import graph_site
+from .graph import related_for
+from .graph_page import GRAPH_SVG, graph_chart, graph_page
 from .incident_page import incident_fragments, incident_page
 from .kb import KnowledgeBase
 from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
-from .metrics import recurrence
-from .pages import ChartFile, Page, SiteContext, StaticFile, StreamedFile, incident_src
-from .recurrence_notes import category_notes, prime
+from .metrics import failed_fixes, recurrence
+from .model import Incident
+from .pages import ChartFile, Filling, Page, SiteContext, StaticFile, StreamedFile
+from .recurrence_notes import prime
 from .trends import trends_site
 
 
@@ -40,9 +41,9 @@ class LaterFile:
 @dataclass(frozen=True)
 class Deferred:
     """The part of a site build that MkDocs' page rendering does not wait for, and that can
-    run beside it: incident pages' fragments, charts and the feed, and the large exports."""
-    # per deferred page, in page order: (src_uri, fragments, search text, headings)
-    fragments: Callable[[], Iterator[tuple[str, dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]]]
+    run beside it: the pages' fragments (`Page.make`), charts and the feed, and the large
+    exports."""
+    pages: list[Page]               # the pages with a `make`, in the order MkDocs reads them
     charts: list[ChartFile]
     files: list[LaterFile]
     streamed: list[StreamedFile]
@@ -51,6 +52,12 @@ class Deferred:
     def made(self) -> list[str]:
         """dest_uris of the files it makes (charts and later files)."""
         return [c.dest_uri for c in self.charts] + [f.dest_uri for f in self.files]
+
+    def fill(self) -> Iterator[tuple[str, dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]]:
+        """(src_uri, fragments, search text, headings) of each page, in page order."""
+        for page in self.pages:
+            assert page.make is not None
+            yield (page.src_uri, *page.make())
 
     def make_files(self, workers: int | None = None) -> Iterator[tuple[str, bytes]]:
         yield from zip((c.dest_uri for c in self.charts), charts.render_many([c.spec for c in self.charts], workers))
@@ -61,7 +68,7 @@ class Deferred:
         """Do it all, in the order the site needs it: (src_uri, fragments, search text,
         headings) for each page; (dest_uri, bytes) for each chart and later file; then each
         export written into `site_dir` and announced as (dest_uri, None)."""
-        yield from self.fragments()
+        yield from self.fill()
         yield from self.make_files(workers=1)    # one process: this already is the second lane
         for streamed in self.streamed:
             target = site_dir / streamed.dest_uri
@@ -85,47 +92,45 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True,
                defer: Callable[[Deferred], None] | None = None) -> Site:
     """Every page and file of the site.
 
-    With `defer`, the incident pages come without their fragments (`Page.deferred`), and
-    the charts, the feed and `incidents.json` unmade: `defer` is handed that work
-    (`Deferred`) as soon as what it needs is known, to run it beside the rest (the MkDocs
-    adapter runs it in a forked process while MkDocs renders the other pages). Without
-    `defer`, everything is done here.
+    Pages hold the Markdown MkDocs parses; their tables, lists and figures (kilobytes of
+    HTML per page, and what costs to make) come from each page's `make`. With `defer`,
+    the pages come unfilled (`Page.deferred`) and the charts, the feed and
+    `incidents.json` unmade: `defer` is handed that work (`Deferred`) as soon as every
+    page is known, to run it beside the rest (the MkDocs adapter runs it in a forked
+    process while MkDocs renders the pages). Without `defer`, everything is done here.
     """
-    rec = recurrence(kb)
     links = link_index(kb)
-    graph_page, graph_chart = graph_site(kb, category_graph(kb), directory_urls)
+    # Incident pages first, as MkDocs reads pages in this order: what the deferred work
+    # makes for one incident page takes a fraction of what MkDocs then spends on it, so
+    # it stays ahead from the first page on; the other pages' tables come after.
+    pages: list[Page] = [replace(incident_page(kb, inc, links),
+                                 make=partial(_incident_filling, kb, inc, ctx, directory_urls))
+                         for inc in kb.incidents]
+    pages.append(index_page(kb, directory_urls))
+    pages += category_pages(kb, ctx, directory_urls)
     trend_pages, trend_files = trends_site(kb, ctx, directory_urls)
-    # Related incidents (the graph's part that costs) are computed where they are needed:
-    # by the fragments and incidents.json, in the deferred work when there is some.
-    chart_files = [graph_chart, *(f for f in trend_files if isinstance(f, ChartFile))]
-    later = [LaterFile(FEED_URI, partial(feed_xml, kb, ctx.site_name, ctx.site_url or None))]
-    streamed = [incidents_json(kb, partial(related_for, kb), rec)]
-
-    def fragments() -> Iterator[tuple]:
-        related = related_for(kb)
-        for inc in kb.incidents:
-            yield (incident_src(inc.id), *incident_fragments(kb, inc, related[inc.id], ctx, directory_urls))
-    work = Deferred(fragments, chart_files, later, streamed)
-
-    if defer is not None:
-        prime(kb)   # what the notes share, computed once, before the work runs elsewhere
-        defer(work)
-    pages: list[Page] = [index_page(kb, directory_urls)]
-    pages += category_pages(kb, {c: category_notes(kb, c, ctx, directory_urls) for c in kb.taxonomy.categories},
-                            directory_urls)
     action_pages, action_files = actions_site(kb, ctx, directory_urls)
-    pages += [graph_page, *trend_pages, *action_pages]
-    # Incident pages last: MkDocs reads pages in this order, which gives deferred work a head start.
-    pages += [incident_page(kb, inc, links) for inc in kb.incidents]
+    pages += [graph_page(kb, directory_urls), *trend_pages, *action_pages]
     files = [schema_file(), *(f for f in trend_files if isinstance(f, StaticFile)), *action_files,
              StaticFile(STYLE_URI, (_ASSETS / "pmkb.css").read_bytes()),
              StaticFile(SCRIPT_URI, (_ASSETS / "pmkb.js").read_bytes())]
     assets = {asset_src(a.path): str(a.abs_path) for a in kb.assets}
+    chart_files = [f for f in trend_files if isinstance(f, ChartFile)]
+    later = [LaterFile(GRAPH_SVG, partial(graph_chart, kb)),
+             LaterFile(FEED_URI, partial(feed_xml, kb, ctx.site_name, ctx.site_url or None))]
+    streamed = [incidents_json(kb, partial(related_for, kb), partial(recurrence, kb), partial(failed_fixes, kb))]
+    work = Deferred([p for p in pages if p.make is not None], chart_files, later, streamed)
+
     if defer is not None:
+        prime(kb)   # what the notes share, computed once, before the work runs elsewhere
+        defer(work)
         return Site(pages, files, assets, [], later=work.made, exports=[s.dest_uri for s in streamed])
     # Everything here: fill the pages in, make the files.
-    filled = {src: dict(zip(("fragments", "search_text", "headings"), rest)) for src, *rest in fragments()}
-    pages = [replace(p, deferred=False, **filled[p.src_uri]) if p.deferred else p for p in pages]
+    made = {src: dict(zip(("fragments", "search_text", "headings"), rest)) for src, *rest in work.fill()}
+    pages = [replace(p, make=None, **made[p.src_uri]) if p.make is not None else p for p in pages]
     files += [StaticFile(dest, data) for dest, data in work.make_files()]
     return Site(pages, files, assets, streamed)
 
+
+def _incident_filling(kb: KnowledgeBase, inc: Incident, ctx: SiteContext, directory_urls: bool) -> Filling:
+    return incident_fragments(kb, inc, related_for(kb)[inc.id], ctx, directory_urls)
