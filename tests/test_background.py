@@ -41,6 +41,29 @@ def test_items_in_any_order(inline):
         bg.close()
 
 
+def test_flush_hands_over_what_is_made_before_a_long_step(tmp_path):
+    # The child waits, after FLUSH, until the parent has had "a": without the flush "a"
+    # would sit in an unfinished batch and the child would give up waiting.
+    go = tmp_path / "go"
+
+    def job():
+        yield ("a", 1)
+        yield background.FLUSH
+        deadline = time.monotonic() + 30
+        while not go.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the parent never had 'a'")
+            time.sleep(0.01)
+        yield ("b", 2)
+    bg = Background(job)
+    try:
+        assert bg.get("a") == ("a", 1)
+        go.touch()
+        assert bg.get("b") == ("b", 2)
+    finally:
+        bg.close()
+
+
 def test_forked_job_runs_beside_the_caller():
     def job():
         yield ("pid", os.getpid())

@@ -177,6 +177,20 @@ def test_every_image_loads(page, base_url, example):
             assert all(i["src"].startswith(base_url + "incidents/") for i in shown), url
 
 
+def test_charts_are_turned_around_on_the_dark_scheme(page, base_url, example):
+    # Charts are drawn for the light scheme (dark grey text); on the slate scheme the
+    # stylesheet inverts them, or their text would be dark on dark.
+    filters = "els => els.map(e => getComputedStyle(e).filter)"
+    for url in ("trends/", "graph/"):
+        open_page(page, base_url, url)
+        page.evaluate("document.body.setAttribute('data-md-color-scheme', 'default')")
+        light = page.eval_on_selector_all(".md-content img", filters)
+        assert light and set(light) == {"none"}, url
+        page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+        dark = page.eval_on_selector_all(".md-content img", filters)
+        assert dark and all(f.startswith("invert(1)") for f in dark), (url, dark)
+
+
 def _visible_rows(pg) -> list[dict]:
     return pg.eval_on_selector_all(
         ".pmkb-index tbody tr", "rows => rows.filter(r => r.offsetParent !== null)"

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from conftest import ROOT
+from pmkb.background import FLUSH
 from pmkb.kb import Loader
 from pmkb.pages import SiteContext
 from pmkb.pagefind import PagefindError, index_site
@@ -32,7 +33,7 @@ def test_inline_and_deferred_build_give_the_same_site(tmp_path):
     deferred = build_site(kb, CTX, defer=handed.append)
     assert [p.src_uri for p in deferred.pages] == [p.src_uri for p in inline.pages]
     (work,) = handed
-    made = {item[0]: item for item in work.run(tmp_path)}
+    made = {item[0]: item for item in work.run(tmp_path) if item is not FLUSH}
     for page in inline.pages:
         if page.edit_path:
             _, fragments, search_text, headings = made[page.src_uri]

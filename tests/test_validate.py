@@ -9,7 +9,7 @@ import pytest
 
 from conftest import incident_text
 from pmkb.kb import KnowledgeBaseError, Loader
-from checkhelpers import rules, check, pos
+from checkhelpers import rules, check, one_error, pos
 
 FINAL_OK = """\
 summary: It broke and we fixed it.
@@ -287,3 +287,13 @@ def test_related_null_without_an_id_is_a_diagnostic_not_a_crash():
     result = check("---\nrelated: [null]\n---\nbody\n")
     texts = [d.text() for d in result.diagnostics]
     assert any("id" in t for t in texts) and not any("internal error" in t for t in texts)
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+def test_a_hidden_line_break_is_reported_where_the_editor_shows_it(char):
+    # YAML 1.1 breaks lines at these; the author's editor does not, so libyaml's message
+    # named a line below the real one, about a missing ':'.
+    text = incident_text(extra=f"summary: pasted{char}from a chat\nservices: [api{char}]")
+    d = one_error(text)
+    assert (d.line, d.column) == pos(text, char)
+    assert f"U+{ord(char):04X}" in d.message and "remove it" in d.message and "(1 more in the front matter)" in d.message

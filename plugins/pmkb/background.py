@@ -25,7 +25,18 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 BATCH = 50          # items per file: few files, and the first batch is ready early
+_LATENCY = 0.05     # seconds at most that a made item waits for its batch to fill up
 _POLL = 0.005       # seconds between looks for the next batch while the child works on it
+
+
+class _Flush:
+    def __repr__(self) -> str:
+        return "FLUSH"
+
+
+# A job yields FLUSH before a long step (drawing all the charts at once): what it made so
+# far is handed over now, not when the step is done. Not an item: `get` never returns it.
+FLUSH: Any = _Flush()
 
 
 class BackgroundError(RuntimeError):
@@ -76,9 +87,13 @@ class Background:
         assert self._dir is not None
         batch: list[tuple] = []
         n = 0
+        started = time.monotonic()
         for item in job():
-            batch.append(item)
-            if len(batch) == BATCH:
+            if item is not FLUSH:
+                if not batch:
+                    started = time.monotonic()
+                batch.append(item)
+            if batch and (item is FLUSH or len(batch) == BATCH or time.monotonic() - started > _LATENCY):
                 if os.getppid() != self._parent:
                     # the build was killed (Ctrl-C): nobody will read or remove the results
                     shutil.rmtree(self._dir, ignore_errors=True)
@@ -97,7 +112,8 @@ class Background:
             return self._results.pop(key)
         if self._inline_job is not None:
             for item in self._inline_job():
-                self._results[item[0]] = item
+                if item is not FLUSH:
+                    self._results[item[0]] = item
             self._inline_job = None
             return self._results.pop(key, None)
         while self._dir is not None:

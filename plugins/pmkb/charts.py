@@ -2,9 +2,12 @@
 
 Design choices, all for pages that switch between a light and a dark theme:
 
-* the background is transparent and text, axes and grid are a mid grey that reads on both
-  white and Material's slate (#1e2129) - an `<img>` cannot inherit the page's text colour;
-* series colours are mid-tones that keep their contrast on both backgrounds;
+* charts are drawn for the light scheme: a transparent background, text, axes and grid in
+  a dark grey (7.3:1 on white), series in mid-tones of at least 3:1 on white. An `<img>`
+  cannot inherit the page's colours, and no one grey reads at 4.5:1 on both white and
+  Material's slate (#1e2129), so on the slate scheme the stylesheet turns the picture
+  around (`filter: invert(1) hue-rotate(180deg)`, pmkb.css): the text becomes a light
+  grey (6.8:1 on slate), the series keep their hue and at least 3:1;
 * the same data gives the same bytes (fixed `svg.hashsalt`, no date in the metadata,
   text drawn as paths so no font on the reader's machine changes it);
 * charts are cached by a hash of everything that goes into them, so a `mkdocs serve`
@@ -27,17 +30,17 @@ from typing import Any, Sequence
 
 
 # Bump when the drawing code changes, so cached charts of an older look are not reused.
-STYLE_VERSION = 1
+STYLE_VERSION = 2
 
-# Text, axes and grid: a grey with about 4:1 contrast on white (3.8) and on Material's
-# slate background #1e2129 (4.2) alike.
-TEXT = "#7f838b"
-GRID = "#7f838b55"
-# Mid-tones with about 3:1 contrast (or more) against both backgrounds.
-PALETTE = ("#4c9be8", "#e07b28", "#59a14f", "#e15759", "#b07aa1",
-           "#3f9f98", "#b8952a", "#8d8d8d", "#9c755f", "#d36f8a")
+# Text, axes and grid: 7.3:1 on white; inverted on the slate scheme, 6.8:1 there.
+TEXT = "#525760"
+GRID = "#52576040"
+# Mid-tones of at least 3:1 on white, and on slate once inverted (WCAG's minimum for
+# graphical objects).
+PALETTE = ("#4597e7", "#df7824", "#59a14f", "#e15759", "#b07aa1",
+           "#3f9f98", "#b08e28", "#8d8d8d", "#9c755f", "#d36f8a")
 # Most severe first, as the taxonomy lists severities: red to blue.
-SEVERITY_COLORS = ("#e15759", "#e07b28", "#b8952a", "#4c9be8", "#3f9f98", "#b07aa1")
+SEVERITY_COLORS = ("#e15759", "#df7824", "#b08e28", "#4597e7", "#3f9f98", "#b07aa1")
 
 _RC = {
     "svg.hashsalt": "pmkb",

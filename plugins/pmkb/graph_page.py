@@ -20,8 +20,6 @@ from .render import plain
 if TYPE_CHECKING:
     import networkx as nx
 
-_PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#bab0ac", "#ff9da7")
-_INK = "#8a8f98"   # reads on the light and the dark theme alike
 
 
 def category_graph_spec(kb: KnowledgeBase, cg: "nx.Graph") -> dict:
@@ -29,10 +27,10 @@ def category_graph_spec(kb: KnowledgeBase, cg: "nx.Graph") -> dict:
     on a circle grouped by layer, sized by incident count, edges as wide as their count."""
     layer_of = {c.id: c.layer for c in kb.taxonomy.categories.values()}
     layer_ids = [layer.id for layer in kb.taxonomy.layers]
-    colour = {lid: _PALETTE[k % len(_PALETTE)] for k, lid in enumerate(layer_ids)}
+    colour = {lid: charts.PALETTE[k % len(charts.PALETTE)] for k, lid in enumerate(layer_ids)}
     nodes = sorted(cg.nodes, key=lambda c: (layer_ids.index(layer_of[c]), c))
     edges = sorted(cg.edges(data=True), key=lambda e: (e[2]["weight"], e[0], e[1]))
-    return {"kind": "category-graph", "ink": _INK,
+    return {"kind": "category-graph", "ink": charts.TEXT,   # drawn for the light scheme, as the charts are
             # text stays text (searchable, selectable) in this one picture
             "rc": {"svg.fonttype": "none", "font.size": 9},
             "nodes": [[c, cg.nodes[c]["incidents"], colour[layer_of[c]]] for c in nodes],

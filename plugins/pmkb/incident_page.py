@@ -156,6 +156,9 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
     for where, hid, title, block in _SECTIONS:
         if present[block]:
             html[where] += [heading(ctx, 2, hid, title), blocks[block]]
-            search[where] += [f'<h2 id="{hid}">{title}</h2>', words.get(block, "")]
             headings[where].append((hid, title))
+            if words.get(block):
+                # A section the index has no words for gets no entry either: every incident
+                # page has "Recurrence", and a search for the word would list them all.
+                search[where] += [f'<h2 id="{hid}">{title}</h2>', words[block]]
     return ({k: "\n".join(v) for k, v in html.items()}, {k: "".join(v) for k, v in search.items()}, headings)

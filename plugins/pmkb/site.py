@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import charts
+from .background import FLUSH
 from .actions import actions_site
 from .exports import incidents_json, schema_file
 from .feed import feed_xml
@@ -66,9 +67,10 @@ class Deferred:
 
     def run(self, site_dir: Path) -> Iterator[tuple]:
         """Do it all, in the order the site needs it: (src_uri, fragments, search text,
-        headings) for each page; (dest_uri, bytes) for each chart and later file; then each
-        export written into `site_dir` and announced as (dest_uri, None)."""
+        headings) for each page; `background.FLUSH`; (dest_uri, bytes) for each chart and
+        later file; then each export written into `site_dir` and announced as (dest_uri, None)."""
         yield from self.fill()
+        yield FLUSH    # the pages' fragments go over now; the charts are drawn all at once
         yield from self.make_files(workers=1)    # one process: this already is the second lane
         for streamed in self.streamed:
             target = site_dir / streamed.dest_uri

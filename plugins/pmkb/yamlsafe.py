@@ -10,6 +10,7 @@ for the values that have problems.
 from __future__ import annotations
 
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -103,6 +104,11 @@ class _Loader(_Parser, Resolver):
 # this cannot nest that deep, so only long front matter pays for the depth estimate.
 _DEPTH_LIMIT = 10_000
 
+# YAML 1.1 takes these for line breaks; most editors show none. Pasted into a title, one
+# breaks the front matter with a message about a line the author cannot see.
+_HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
+
 PathPart = Union[str, int]
 Path = tuple[PathPart, ...]
 
@@ -141,6 +147,9 @@ def parse(text: str, first_line: int = 1) -> Parsed:
     other lines (a key given twice) name them as the user sees them in the file."""
     if len(text) > _DEPTH_LIMIT and _depth_bound(text) > _DEPTH_LIMIT:
         raise YamlProblem(f"the front matter nests more than {_DEPTH_LIMIT} levels deep; flatten it", 1, 1)
+    hidden = _HIDDEN_BREAKS.search(text)
+    if hidden:
+        raise _hidden_break(text, hidden)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -173,6 +182,16 @@ def parse(text: str, first_line: int = 1) -> Parsed:
     if careful:
         builder.problems.extend(_anchor_problems(text))
     return Parsed(value, root, builder.problems)
+
+
+def _hidden_break(text: str, found: re.Match) -> YamlProblem:
+    """The first hidden line break, where the author's editor shows it (lines end at "\\n" only)."""
+    at, char = found.start(), found.group()
+    more = len(_HIDDEN_BREAKS.findall(text, at + 1))
+    return YamlProblem(f"the character U+{ord(char):04X} ({_BREAK_NAMES[char]}) is a line break to YAML though most "
+                       "editors show none; remove it or put a space in its place"
+                       + (f" ({more} more in the front matter)" if more else ""),
+                       text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1)
 
 
 def _anchor_problems(text: str) -> list[YamlProblem]:
