@@ -53,7 +53,7 @@ def incident_record(inc: Incident, related: list[Related], recurrence: IncidentR
     return record
 
 
-def incidents_json(kb: KnowledgeBase, related: Callable[[], dict[str, list[Related]]],
+def incidents_json(kb: KnowledgeBase, related: Callable[[], Mapping[str, list[Related]]],
                    recurrence: Callable[[], dict[str, IncidentRecurrence]],
                    failed_fixes: Callable[[], Mapping[str, tuple[FixPair, ...]]]) -> StreamedFile:
     """`incidents.json`, written record by record; what it needs is computed when it is
