@@ -36,9 +36,9 @@ def normalised_front_matter(inc: Incident) -> dict[str, Any]:
     return out
 
 
-def incident_record(inc: Incident, related: list[Related], recurrence: IncidentRecurrence | None,
-                    failed: tuple[FixPair, ...] = ()) -> dict[str, Any]:
-    """One incident of incidents.json, as a dict (the export itself is streamed)."""
+def incident_record(inc: Incident, related: list[Related], recurrence: IncidentRecurrence | None) -> dict[str, Any]:
+    """One incident of incidents.json without `failed_fixes`, which `incidents_json` writes
+    straight into the file (millions of entries in a large knowledge base)."""
     record = normalised_front_matter(inc)
     record.update(
         url=inc.url,
@@ -47,8 +47,6 @@ def incident_record(inc: Incident, related: list[Related], recurrence: IncidentR
         recurs=list(recurrence.recurs) if recurrence else [],
         recurrence_of=list(recurrence.recurrence_of) if recurrence else [],
         related=[r.id for r in related],
-        # action: the item's 0-based position in that incident's action_items
-        failed_fixes=[{"incident": i, "action": a} for i, a in failed],
     )
     return record
 
@@ -70,7 +68,6 @@ def incidents_json(kb: KnowledgeBase, related: Callable[[], Mapping[str, list[Re
         out.write(b'{"incidents":[')
         for k, inc in enumerate(kb.incidents):
             record = incident_record(inc, related_of.get(inc.id, []), rec_of.get(inc.id))
-            del record["failed_fixes"]
             text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
             fixes = []
             for pair in failed_of.get(inc.id, ()):
@@ -78,6 +75,7 @@ def incidents_json(kb: KnowledgeBase, related: Callable[[], Mapping[str, list[Re
                 if piece is None:
                     piece = encoded[pair] = json.dumps({"incident": pair[0], "action": pair[1]}, separators=(",", ":"))
                 fixes.append(piece)
+            # action: the item's 0-based position in that incident's action_items
             out.write(((b"," if k else b"") + (text[:-1] + ',"failed_fixes":[' + ",".join(fixes) + "]}").encode("utf-8")))
         out.write(b"]}")
     return StreamedFile("incidents.json", write)

@@ -11,10 +11,10 @@ import statistics
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from itertools import chain
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from .model import Incident
