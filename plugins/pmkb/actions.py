@@ -85,7 +85,9 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     }
     items = [e.item for e in all_entries]
 
-    tables: dict[str, list[Entry]] = {}     # the index's tables, made with its fragments
+    # The tables (tens of thousands of rows in a large knowledge base) are the pages'
+    # fragments, made by `Page.make`: apart from the page, beside MkDocs.
+    tables: dict[str, Callable[[], str]] = {}
     md = ["# Action items\n\n",
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
           f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
@@ -108,7 +110,8 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         if len(rows) > INDEX_ROWS:
             md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel(INDEX, page)}).\n\n")
         if rows:
-            tables[g] = rows[:INDEX_ROWS]
+            tables[g] = partial(_item_table, kb, rows[:INDEX_ROWS], INDEX, today, directory_urls,
+                                overdue_col=g == "overdue")
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
@@ -123,11 +126,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     md.append("\n## Fixes that did not hold\n\n")
     md.append(_failed_fixes(kb, INDEX))
 
-    # The tables (tens of thousands of rows in a large knowledge base) are the pages'
-    # fragments, made by `Page.make`: apart from the page, beside MkDocs.
-    tables_of_index = {g: partial(_item_table, kb, rows, INDEX, today, directory_urls, overdue_col=g == "overdue")
-                       for g, rows in tables.items()}
-    pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables_of_index))]
+    pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables))]
     notes = {"overdue": "Open or in progress past their due date, the longest overdue first.",
              "open": "Not started and not yet due, the soonest due first.",
              "in-progress": "Started and not yet due, the soonest due first.",

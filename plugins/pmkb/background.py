@@ -27,7 +27,6 @@ from typing import Any, Callable, Iterable
 BATCH = 50          # items per file: few files, and the first batch is ready early
 _LATENCY = 0.05     # seconds at most that a made item waits for its batch to fill up
 _POLL = 0.005       # seconds between looks for the next batch while the child works on it
-_NAMES_PER_WRITE = 16   # FileRewriter: file names sent to the child at once
 
 
 class _Flush:
@@ -87,8 +86,7 @@ class Background:
     def _run_child(self, job: Callable[[], Iterable[tuple]]) -> None:
         assert self._dir is not None
         batch: list[tuple] = []
-        n = 0
-        started = time.monotonic()
+        n, started = 0, 0.0
         for item in job():
             if item is not FLUSH:
                 if not batch:
@@ -209,22 +207,14 @@ class FileRewriter:
                 os._exit(code)
         os.close(read_end)
         self._pid, self._write_end = pid, write_end
-        self._pending: list[bytes] = []
 
     def add(self, path: str) -> None:
-        # Names go over a few at a time: a write per page woke the child for every page.
-        self._pending.append(path.encode("utf-8", "surrogateescape") + b"\0")
-        if len(self._pending) >= _NAMES_PER_WRITE:
-            self._send()
-
-    def _send(self) -> None:
-        data, self._pending = b"".join(self._pending), []
+        data = path.encode("utf-8", "surrogateescape") + b"\0"
         while data:
             data = data[os.write(self._write_end, data):]
 
     def finish(self) -> None:
         """Wait until every named file is rewritten; BackgroundError if the child failed."""
-        self._send()
         os.close(self._write_end)
         _, status = os.waitpid(self._pid, 0)
         self._pid = 0

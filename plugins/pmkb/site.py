@@ -21,7 +21,7 @@ from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
 from .metrics import failed_fixes, recurrence
 from .model import Incident
-from .pages import ChartFile, Filling, Page, SiteContext, StaticFile, StreamedFile
+from .pages import ChartFile, Filling, Page, SiteContext, StaticFile, StreamedFile, filled
 from .recurrence_notes import prime
 from .trends import trends_site
 
@@ -128,8 +128,7 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True,
         defer(work)
         return Site(pages, files, assets, [], later=work.made, exports=[s.dest_uri for s in streamed])
     # Everything here: fill the pages in, make the files.
-    made = {src: dict(zip(("fragments", "search_text", "headings"), rest)) for src, *rest in work.fill()}
-    pages = [replace(p, make=None, **made[p.src_uri]) if p.make is not None else p for p in pages]
+    pages = [filled(p) for p in pages]
     files += [StaticFile(dest, data) for dest, data in work.make_files()]
     return Site(pages, files, assets, streamed)
 
