@@ -16,7 +16,7 @@ from pmkb import recurrence_notes as notes
 from pmkb import trends as tr
 from pmkb.htmlutil import page_url
 from pmkb.metrics import trends
-from pmkb.pages import SiteContext, fill
+from pmkb.pages import SiteContext, fill, filled
 
 X, Y = "data/schema-change", "monitoring/missing-alert"
 CTX = SiteContext(today=date(2025, 12, 31))
@@ -75,15 +75,28 @@ def links_resolve(pages, files, extra_targets=()):
             for href in re.findall(r'href="([^"]+)"', frag):
                 if "://" in href:
                     continue
-                path = posixpath.normpath(posixpath.join(here, unquote(href))) + "/"
-                if path.lstrip("/") not in urls:
+                path = posixpath.normpath(posixpath.join(here, unquote(href))).lstrip("/")
+                if path + "/" not in urls and path not in srcs:     # a page, or a file such as trends.json
                     bad.append((p.src_uri, href))
     return bad
+
+
+def made(k, ctx=CTX):
+    """The trend pages with their `make` run, and the files."""
+    pages, files = tr.trends_site(k, ctx)
+    return [filled(p) for p in pages], files
+
+
+def html_of(page):
+    return fill(page.markdown, page.fragments)
 
 
 def test_trends_site_pages_files_and_links(kb):
     k = sample(kb)
     pages, files = tr.trends_site(k, CTX)
+    # the service and team pages are made apart (beside MkDocs); the main one is made at once
+    assert [p.src_uri for p in pages if not p.deferred] == ["trends/index.md"]
+    pages = [filled(p) for p in pages]
     by_src = {p.src_uri: p for p in pages}
     assert by_src["trends/index.md"].in_nav
     assert {"trends/services/fraud-api.md", "trends/services/search.md", "trends/teams/risk-ml.md"} <= set(by_src)
@@ -92,8 +105,8 @@ def test_trends_site_pages_files_and_links(kb):
     charts = [d for d in dests if d.startswith("trends/charts/")]
     assert len(charts) >= 7 and all(d.endswith(".svg") for d in charts)
     # every chart is shown, with alt text, and every shown chart exists
-    shown = {posixpath.normpath(posixpath.join(posixpath.dirname(p.src_uri), m))
-             for p in pages for m in re.findall(r"!\[[^\]]+\]\(([^)]+\.svg)\)", p.markdown)}
+    shown = {posixpath.normpath(posixpath.join(page_url(p.src_uri), m))
+             for p in pages for m in re.findall(r'<img alt="[^"]+" src="([^"]+\.svg)"', html_of(p))}
     assert shown == set(charts)
     targets = [tr.incident_src(i.id) for i in k.incidents] + [tr.category_src(c) for c in k.taxonomy.categories]
     targets += ["metrics.md", "incidents/index.md"]
@@ -102,39 +115,55 @@ def test_trends_site_pages_files_and_links(kb):
 
 def test_front_matter_text_is_escaped_everywhere(kb):
     k = sample(kb)
-    pages, _ = tr.trends_site(k, CTX)
+    pages, _ = made(k)
     for p in pages:
-        html = fill(p.markdown, p.fragments)
-        assert "<script>" not in html, p.src_uri
+        for text in (html_of(p), *p.search_text.values(), *(t for hs in p.headings.values() for _, t, _ in hs)):
+            assert "<script>" not in text, p.src_uri
     svc = [p for p in pages if p.src_uri.startswith("trends/services/") and "script" in p.src_uri]
     assert len(svc) == 1
     slug = svc[0].src_uri.rsplit("/", 1)[1]
     assert re.fullmatch(r"[a-z0-9-]+\.md", slug)
     assert "&lt;script&gt;" in svc[0].title and "<" not in svc[0].title
-    assert "\\*bold\\*" in svc[0].markdown and "\\|" in svc[0].markdown
+    # the page's Markdown is its meta and a placeholder: no front-matter text for Markdown to read
+    assert "*bold*" not in svc[0].markdown.split("---")[-1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; *bold* | [x](y)" in html_of(svc[0])
 
 
 def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
     k = sample(kb)
     pages, _ = tr.trends_site(k, CTX)
     index = next(p for p in pages if p.src_uri == "trends/index.md")
-    html = fill(index.markdown, index.fragments)
+    html = html_of(index)
     assert "<th>Quarter</th>" in html or ">Quarter</th>" in html
     for head in (">n</th>", ">mean</th>", ">median</th>", ">p90</th>"):
         assert head in html
-    assert '!!! warning "Too few incidents to trust"' in index.markdown
+    assert ('<div class="admonition warning">\n<p class="admonition-title">Too few incidents to trust</p>\n'
+            "<p>Fewer than 5 incidents have a time to detect in: 2025-Q1 (n=2).") in html
     # 2025-Q1 has two detected incidents: 30 and 60 minutes
     assert "45 min" in html
-    for section in ("Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
-                    "Recurrence rate per quarter", "Most recurring root-cause categories", "Detection sources",
-                    "Failure dimensions over time", "Time to resolve by severity", "By service", "By team"):
-        assert f"## {section}" in index.markdown
+    sections = ("Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
+                "Recurrence rate per quarter", "Most recurring root-cause categories", "Detection sources",
+                "Failure dimensions over time", "Time to resolve by severity", "By service", "By team")
+    for section in sections:
+        assert re.search(rf'<h2 id="[a-z-]+">{section}<', html), section
+    # the table of contents gets the headings with the ids Markdown gave them, h3 under h2
+    heads = index.headings["body"]
+    assert heads[0] == ("trends", "Trends", 1)
+    assert [t for _, t, level in heads if level == 2] == list(sections)
+    assert ("time-to-detect-mitigate-and-resolve-per-quarter", "Time to detect, mitigate and resolve per quarter", 2) in heads
+    assert ("time-to-detect", "Time to detect", 3) in heads
+    assert all(f'id="{hid}"' in html for hid, _, _ in heads)
+    # search sees the headings and prose, not the tables or charts
+    text = index.search_text["body"]
+    assert "Too few incidents to trust" in text and "<table" not in text and "<img" not in text
+    assert text.startswith('<h1 id="trends">Trends</h1>')
 
 
 def test_detection_shares(kb):
     k = sample(kb)
     index = tr.trends_site(k, CTX)[0][0]
-    assert "Found by **our alerts and monitors**: 33% (1 of 3); by **customers**: 33% (1)" in index.markdown
+    assert ("Found by <strong>our alerts and monitors</strong>: 33% (1 of 3); by <strong>customers</strong>: 33% (1)"
+            in html_of(index))
     assert tr.detection_class("model-monitor") == "our alerts and monitors"
     assert tr.detection_class("customer") == "customers" and tr.detection_class(None) == "not recorded"
     assert tr.detection_class("audit") == "other"
@@ -144,7 +173,7 @@ def test_empty_knowledge_base(kb):
     k = kb.load()
     pages, files = tr.trends_site(k, CTX)
     assert [p.src_uri for p in pages] == ["trends/index.md"]
-    assert "No incidents yet" in pages[0].markdown
+    assert "No incidents yet" in html_of(pages[0])
     assert [f.dest_uri for f in files] == ["trends.json"]
     assert notes.category_notes(k, X, CTX).startswith("<p>No incident")
     assert notes.incident_notes(k, "INC-2025-404", CTX) == ""
@@ -152,8 +181,10 @@ def test_empty_knowledge_base(kb):
 
 def test_metrics_link_can_be_turned_off(kb):
     k = sample(kb)
-    pages, _ = tr.trends_site(k, SiteContext(today=date(2025, 12, 31), extra={"metrics_page": None}))
-    assert all("metrics.md" not in p.markdown for p in pages)
+    pages, _ = made(k, SiteContext(today=date(2025, 12, 31), extra={"metrics_page": None}))
+    assert all("metrics" not in html_of(p) for p in pages)
+    pages, _ = made(k)
+    assert all('<a href="../../../metrics/">metric definitions</a>' in html_of(p) for p in pages[1:])
 
 
 def test_incident_recurrence_notes(kb):

@@ -14,7 +14,7 @@ from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
 from .metrics import durations
 from .model import Incident
-from .pages import Page, SiteContext, category_src, heading, incident_src, placeholder
+from .pages import Filling, Heading, Page, SiteContext, category_src, heading, incident_src, placeholder
 from .recurrence_notes import incident_notes
 from .render import render_blocks
 
@@ -119,7 +119,7 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
 
 def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext,
                        directory_urls: bool = True
-                       ) -> tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]:
+                       ) -> Filling:
     """The HTML above and below the author's body ("top", "bottom"), the text the search
     index gets for each, and the headings in each."""
     tax, tz = kb.taxonomy, kb.settings.tz
@@ -152,11 +152,11 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
     words = _search_text(inc, severity, root_causes)
     html = {"top": [blocks["header"], blocks["timeline"]], "bottom": []}
     search = {"top": [words["header"]], "bottom": []}
-    headings: dict[str, list[tuple[str, str]]] = {"top": [], "bottom": []}
+    headings: dict[str, list[Heading]] = {"top": [], "bottom": []}
     for where, hid, title, block in _SECTIONS:
         if present[block]:
             html[where] += [heading(ctx, 2, hid, title), blocks[block]]
-            headings[where].append((hid, title))
+            headings[where].append((hid, title, 2))
             if words.get(block):
                 # A section the index has no words for gets no entry either: every incident
                 # page has "Recurrence", and a search for the word would list them all.

@@ -29,9 +29,9 @@ class Page:
     # lists and figures, shown but not indexed, unless a page gives words for them here:
     # indexing words rather than markup keeps search fast and its index small.
     search_text: dict[str, str] = field(default_factory=dict)
-    # Headings inside each fragment, (id, title as HTML), in order: the theme's table of
-    # contents lists them where the fragment sits (MkDocs only knows Markdown's headings).
-    headings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Headings inside each fragment, (id, title as HTML, level), in order: the theme's table
+    # of contents lists them where the fragment sits (MkDocs only knows Markdown's headings).
+    headings: dict[str, list["Heading"]] = field(default_factory=dict)
     # Makes the page's fragments, search text and headings, which it then does not hold
     # itself: the site build runs it apart from the page (in a second process, beside
     # MkDocs), `filled` runs it here. Markdown that depends only on the knowledge base's
@@ -43,8 +43,10 @@ class Page:
         return self.make is not None
 
 
+# A heading in a fragment: (id, title as HTML, level 2 to 6).
+Heading = tuple[str, str, int]
 # What `Page.make` returns: fragments, search text, headings (as the fields of Page).
-Filling = tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]
+Filling = tuple[dict[str, str], dict[str, str], dict[str, list[Heading]]]
 
 
 def fragments_only(fragments: dict[str, str]) -> Filling:
@@ -105,12 +107,12 @@ def heading(ctx: "SiteContext", level: int, hid: str, title_html: str) -> str:
     return f'<h{level} id="{hid}">{title_html}{link}</h{level}>'
 
 
-def unique_heading_ids(headings: dict[str, list[tuple[str, str]]], taken: set[str]) -> dict[str, str]:
+def unique_heading_ids(headings: dict[str, list[Heading]], taken: set[str]) -> dict[str, str]:
     """New ids for generated headings whose id the page already uses (the author wrote a
     heading of the same name), numbered as the `toc` extension numbers repeats: id_1, id_2."""
     used, renames = set(taken), {}
     for items in headings.values():
-        for hid, _ in items:
+        for hid, _, _ in items:
             new, n = hid, 0
             while new in used:
                 n += 1

@@ -21,7 +21,7 @@ from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
 from .metrics import failed_fixes, recurrence
 from .model import Incident
-from .pages import ChartFile, Filling, Page, SiteContext, StaticFile, StreamedFile, filled
+from .pages import ChartFile, Filling, Heading, Page, SiteContext, StaticFile, StreamedFile, filled
 from .recurrence_notes import prime
 from .trends import trends_site
 
@@ -54,7 +54,7 @@ class Deferred:
         """dest_uris of the files it makes (charts and later files)."""
         return [c.dest_uri for c in self.charts] + [f.dest_uri for f in self.files]
 
-    def fill(self) -> Iterator[tuple[str, dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]]:
+    def fill(self) -> Iterator[tuple[str, dict[str, str], dict[str, str], dict[str, list[Heading]]]]:
         """(src_uri, fragments, search text, headings) of each page, in page order."""
         for page in self.pages:
             assert page.make is not None

@@ -2,7 +2,9 @@
 
 Every figure comes from metrics.py, so pages and exports agree. Every duration shown
 carries its n, its median and p90 beside the mean, and a warning when n is too small
-to plan from. Every value that comes from front matter goes through `md_text`.
+to plan from. The pages are HTML (see `_Writer`): every value that comes from front
+matter goes through `h`; `md_text` makes it inert in Markdown for the pages that are
+Markdown (actions.py).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import quote
 
@@ -23,7 +26,8 @@ from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_dat
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
-from .pages import ChartFile, Page, SiteContext, StaticFile, category_src, incident_src, placeholder
+from .pages import (ChartFile, Filling, Page, SiteContext, StaticFile, category_src, heading, incident_src,
+                    placeholder)
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -182,34 +186,73 @@ def h(value: object) -> str:
 
 
 class _Writer:
-    """Builds one trend page: Markdown for the prose, headings and admonitions (the table
-    of contents needs them), HTML fragments for the tables (put in after Markdown ran:
-    Markdown parses tables slowly, and there are dozens of pages of them), and chart specs
-    drawn later, all at once."""
+    """Builds one trend page as HTML: headings, prose, warnings, tables and charts, put into
+    the page after Markdown ran (`Page.fragments`). Markdown would parse nothing but
+    generated text here, and its inline patterns cost as much per kilobyte of prose as the
+    tables did: the trend pages took as long to parse as incident pages. The headings go to
+    the table of contents through `Page.headings`; the search index gets the page without
+    its tables and charts."""
 
-    def __init__(self, kb: "KnowledgeBase", src: str, chart_base: str, directory_urls: bool, full: bool):
-        self.kb, self.src, self.chart_base, self.directory_urls, self.full = kb, src, chart_base, directory_urls, full
-        self.fragments: dict[str, str] = {}
+    def __init__(self, kb: "KnowledgeBase", ctx: SiteContext, src: str, chart_base: str, directory_urls: bool,
+                 full: bool):
+        self.kb, self.ctx, self.src, self.chart_base = kb, ctx, src, chart_base
+        self.directory_urls, self.full = directory_urls, full
+        self.html: list[str] = []
+        self.search: list[str] = []
+        self.headings: list[tuple[str, str, int]] = []
+        self.ids: set[str] = set()
         self.charts: list[tuple[str, dict[str, Any]]] = []
 
-    def chart(self, name: str, spec: dict[str, Any], alt: str) -> str:
+    # --- what a page is made of
+
+    def title(self, title: str) -> None:
+        """The page's h1. The table of contents gets it as Markdown would give it: the theme
+        lists what is under it and points "skip to content" at it."""
+        self.heading(1, title)
+
+    def heading(self, level: int, title: str) -> None:
+        hid = self._id(title)
+        self.html.append(heading(self.ctx, level, hid, h(title)))
+        self.search.append(f'<h{level} id="{hid}">{h(title)}</h{level}>')
+        self.headings.append((hid, h(title), level))
+
+    def para(self, html: str) -> None:
+        """A paragraph (HTML; front-matter text in it escaped by the caller)."""
+        self.html.append(f"<p>{html}</p>")
+        self.search.append(f"<p>{html}</p>")
+
+    def warning(self, text_html: str) -> None:
+        # The markup of Python-Markdown's admonition extension, which the theme styles.
+        block = (f'<div class="admonition warning">\n<p class="admonition-title">Too few incidents to trust</p>\n'
+                 f"<p>{text_html}</p>\n</div>")
+        self.html.append(block)
+        self.search.append(block)
+
+    def chart(self, name: str, spec: dict[str, Any], alt: str) -> None:
         dest = f"{self.chart_base}-{name}.svg"
         self.charts.append((dest, spec))
-        return f"![{md_text(alt)}]({rel(self.src, dest)})\n\n"
+        self.html.append(f'<p><img alt="{escape(alt)}" src="{escape(rel_url(self.src, dest, self.directory_urls))}" /></p>')
 
-    def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
-        """An HTML table (cells are HTML already), as a placeholder for the Markdown."""
+    def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> None:
+        """An HTML table (cells are HTML already): shown, not indexed."""
         align = align or ["l"] + ["r"] * (len(header) - 1)
         style = {"l": "", "r": ' style="text-align:right"', "c": ' style="text-align:center"'}
         head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
         body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>"
                          for row in rows)
-        name = f"t{len(self.fragments)}"
-        self.fragments[name] = f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>'
-        return "\n" + placeholder(name) + "\n\n"
+        self.html.append(f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n'
+                         f"<tbody>\n{body}\n</tbody></table></div>")
+
+    def filling(self) -> Filling:
+        return {"body": "\n".join(self.html)}, {"body": "".join(self.search)}, {"body": list(self.headings)}
+
+    # --- links
+
+    def href(self, to_src: str) -> str:
+        return str(escape(rel_url(self.src, to_src, self.directory_urls)))
 
     def link(self, to_src: str, text_html: str) -> str:
-        return f'<a href="{escape(rel_url(self.src, to_src, self.directory_urls))}">{text_html}</a>'
+        return f'<a href="{self.href(to_src)}">{text_html}</a>'
 
     def incident(self, incident_id: str) -> str:
         return self.link(incident_src(incident_id), h(incident_id))
@@ -221,17 +264,48 @@ class _Writer:
             text += f" <code>{h(category_id)}</code>"
         return self.link(category_src(category_id), text)
 
+    def metrics_link(self, template: str) -> str:
+        """`template` with the link to the metric definitions filled in, or nothing when the
+        site has none (see `metrics_link`)."""
+        page = self.ctx.extra.get("metrics_page", "metrics.md")
+        return template.format(self.href(page)) if page else ""
+
+    def _id(self, title: str) -> str:
+        """The id Markdown's `toc` extension gives a heading of this title, numbered on repeats."""
+        base = _toc_slug(title)
+        hid, n = base, 0
+        while hid in self.ids:
+            n += 1
+            hid = f"{base}_{n}"
+        self.ids.add(hid)
+        return hid
+
+
+def _toc_slug(title: str) -> str:
+    # Python-Markdown's default slugify, so that addresses such as #time-to-detect stay
+    # what they were when these headings were Markdown.
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", text).strip().lower())
+
 
 def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
                 directory_urls: bool = True) -> tuple[list[Page], list[StaticFile | ChartFile]]:
     """trends.json, trends/index.md, and one trend page per service
     (trends/services/<slug>.md) and per team (trends/teams/<slug>.md), with their charts
-    under trends/charts/ (as specs: the caller draws them)."""
+    under trends/charts/ (as specs: the caller draws them).
+
+    The page of the whole knowledge base comes made (its charts are known only once it is
+    written); the service and team pages come with a `make` (they have no charts), which
+    the site build runs beside MkDocs."""
     src = "trends/index.md"
-    w = _Writer(kb, src, "trends/charts/all", directory_urls, full=True)
-    md = "# Trends\n\n" + _intro(kb, ctx) + _scope_markdown(w, _scope(kb, kb.incidents)) + _index_of_views(w)
-    pages = [Page(src, "Trends", md, in_nav=True, fragments=w.fragments)]
-    chart_files = list(w.charts)
+    w = _Writer(kb, ctx, src, "trends/charts/all", directory_urls, full=True)
+    w.title("Trends")
+    _intro(w)
+    _scope_sections(w, _scope(kb, kb.incidents))
+    _index_of_views(w)
+    fragments, search_text, headings = w.filling()
+    pages = [Page(src, "Trends", _markdown("Trends"), in_nav=True, fragments=fragments, search_text=search_text,
+                  headings=headings)]
 
     by_service: dict[str, list[Incident]] = defaultdict(list)
     by_team: dict[str, list[Incident]] = defaultdict(list)
@@ -244,19 +318,28 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
         names = slugs(groups)
         for name, incs in sorted(groups.items()):
             page_src = f"trends/{kind}/{names[name]}.md"
-            sw = _Writer(kb, page_src, f"trends/charts/{kind}/{names[name]}", directory_urls, full=False)
-            body = _scope_markdown(sw, _scope(kb, incs))
-            # Material prints page titles unescaped: the title goes in HTML-escaped (as the
-            # incident pages do), in the page's meta so MkDocs does not take the heading.
-            title = str(escape(f"Trends: {noun} {name}"))
-            head = (f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n\n"
-                    f"# Trends: {noun} {md_text(name)}\n\n"
-                    f"Incidents whose `{'services' if noun == 'service' else 'team'}` "
-                    f"{'include' if noun == 'service' else 'is'} **{md_text(name)}**. "
-                    f"[All trends]({rel(page_src, src)}){metrics_link(ctx, page_src, ' · [metric definitions]({})')}\n\n")
-            pages.append(Page(page_src, title, head + body, fragments=sw.fragments))
-            chart_files += sw.charts
-    return pages, [StaticFile("trends.json", trends_json(kb)), *(ChartFile(dest, spec) for dest, spec in chart_files)]
+            title = f"Trends: {noun} {name}"
+            # Material prints page titles unescaped: the title goes in HTML-escaped.
+            pages.append(Page(page_src, str(escape(title)), _markdown(title),
+                              make=partial(_scoped_filling, kb, ctx, page_src, noun, name, incs, directory_urls)))
+    return pages, [StaticFile("trends.json", trends_json(kb)), *(ChartFile(dest, spec) for dest, spec in w.charts)]
+
+
+def _markdown(title: str) -> str:
+    # The title goes in the page's meta, so MkDocs does not look for it in the HTML.
+    return f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n---\n\n{placeholder('body')}\n"
+
+
+def _scoped_filling(kb: "KnowledgeBase", ctx: SiteContext, src: str, noun: str, name: str, incs: list[Incident],
+                    directory_urls: bool) -> Filling:
+    w = _Writer(kb, ctx, src, "", directory_urls, full=False)
+    w.title(f"Trends: {noun} {name}")
+    field = "services" if noun == "service" else "team"
+    w.para(f"Incidents whose <code>{field}</code> {'include' if noun == 'service' else 'is'} <strong>{h(name)}</strong>. "
+           f'<a href="{w.href("trends/index.md")}">All trends</a>'
+           + w.metrics_link(' · <a href="{}">metric definitions</a>'))
+    _scope_sections(w, _scope(kb, incs))
+    return w.filling()
 
 
 def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
@@ -268,123 +351,121 @@ def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
     return template.format(rel(from_src, page)) if page else ""
 
 
-def _intro(kb: "KnowledgeBase", ctx: SiteContext) -> str:
-    s = kb.settings
-    return (f"Figures over every incident of the knowledge base, drafts included. Months and quarters are "
-            f"those of `started` in the {md_text(s.timezone)} time zone; an incident is a recurrence when an "
-            f"earlier one had one of its root-cause categories within {s.recurrence_window_days} days. "
-            "Durations show the median and the 90th percentile beside the mean: a few very long incidents "
-            f"pull the mean far from the typical one.{metrics_link(ctx, 'trends/index.md', ' See [metric definitions]({}).')} "
-            "The raw numbers are in [trends.json](../trends.json). Views per service and per team are listed at the "
-            "end.\n\n")
+def _intro(w: _Writer) -> None:
+    s = w.kb.settings
+    w.para(f"Figures over every incident of the knowledge base, drafts included. Months and quarters are "
+           f"those of <code>started</code> in the {h(s.timezone)} time zone; an incident is a recurrence when an "
+           f"earlier one had one of its root-cause categories within {s.recurrence_window_days} days. "
+           "Durations show the median and the 90th percentile beside the mean: a few very long incidents "
+           "pull the mean far from the typical one."
+           + w.metrics_link(' See <a href="{}">metric definitions</a>.')
+           + f' The raw numbers are in <a href="{w.href("trends.json")}">trends.json</a>. Views per service and '
+           "per team are listed at the end.")
 
 
-def _scope_markdown(w: _Writer, sc: _Scope) -> str:
+def _scope_sections(w: _Writer, sc: _Scope) -> None:
     """The sections of a trend page. A full page draws every chart; a scoped page (one
-    service, one team) draws the main one and gives tables for the rest, to keep the first
-    build of a large knowledge base fast (tens of scopes times seven charts take minutes)."""
+    service, one team) gives tables only, to keep the first build of a large knowledge
+    base fast (tens of scopes times seven charts take minutes)."""
     kb = w.kb
     if not sc.incidents:
-        return "No incidents yet. Trends appear here once the first postmortem is written.\n"
+        w.para("No incidents yet. Trends appear here once the first postmortem is written.")
+        return
     zone = kb.settings.timezone
-    out = [_overview(w, sc)]
+    _overview(w, sc)
 
     # Incidents per quarter by severity
     sev_ids = [s.id for s in kb.taxonomy.severities]
     sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
-    out.append("## Incidents per quarter\n\n")
+    w.heading(2, "Incidents per quarter")
     if w.full:
-        out.append(w.chart("incidents", charts.bar_spec(
+        w.chart("incidents", charts.bar_spec(
             "Incidents per quarter by severity", sc.quarters,
             {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
             ylabel="incidents", xlabel=f"quarter ({zone})", colors=charts.SEVERITY_COLORS),
-            "Stacked bar chart: incidents per quarter, by severity"))
-    out.append(w.table(["Quarter"] + [h(s) for s in sev_ids] + ["Total"],
-                       ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))]
-                        for q in sc.quarters)))
+            "Stacked bar chart: incidents per quarter, by severity")
+    w.table(["Quarter"] + [h(s) for s in sev_ids] + ["Total"],
+            ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))] for q in sc.quarters))
 
     # Time to detect, mitigate and resolve per quarter
-    out.append("## Time to detect, mitigate and resolve per quarter\n\n")
+    w.heading(2, "Time to detect, mitigate and resolve per quarter")
     shown = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
     if w.full:
         panels = [{"title": DURATION_TITLES[k] + " (median, p90 and mean)",
                    **{m: [sc.q_stats[q][k][m] for q in sc.quarters] for m in ("mean", "median", "p90", "n")}}
                   for k in shown]
-        out.append(w.chart("durations", charts.durations_spec(
+        w.chart("durations", charts.durations_spec(
             "Time to detect, mitigate and resolve per quarter", sc.quarters, panels,
             xlabel=f"quarter ({zone})", min_n=SMALL_N),
-            "Line charts per quarter of the median, 90th percentile and mean time to detect, mitigate and resolve"))
+            "Line charts per quarter of the median, 90th percentile and mean time to detect, mitigate and resolve")
     for key in shown + ("time_to_diagnose",):
-        out.append(f"### {DURATION_TITLES[key]}\n\n")
+        w.heading(3, DURATION_TITLES[key])
         rows, weak = [], []
         for q in sc.quarters:
             s = sc.q_stats[q][key]
             rows.append([q] + _summary_cells(s))
             if 0 < s["n"] < SMALL_N:
                 weak.append(f"{q} (n={s['n']})")
-        out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents have a {DURATION_TITLES[key].lower()} in"))
-        out.append(w.table(["Quarter", "n", "mean", "median", "p90"], rows))
+        _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents have a {DURATION_TITLES[key].lower()} in")
+        w.table(["Quarter", "n", "mean", "median", "p90"], rows)
 
     # Recurrence per quarter
-    out.append("## Recurrence rate per quarter\n\n")
+    w.heading(2, "Recurrence rate per quarter")
     rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
     if w.full:
         weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
-        out.append(w.chart("recurrence", charts.line_spec(
+        w.chart("recurrence", charts.line_spec(
             "Share of incidents that recur an earlier root cause", sc.quarters, {"recurrence rate": rates},
             ylabel="recurrences / incidents", xlabel=f"quarter ({zone})", percent=True,
             weak=weak_q, weak_note=f"Hollow points: quarters with fewer than {SMALL_N} incidents."),
-            "Line chart: recurrence rate per quarter"))
+            "Line chart: recurrence rate per quarter")
     weak = [f"{q} (n={sc.q_stats[q]['incidents']})" for q in sc.quarters if 0 < sc.q_stats[q]["incidents"] < SMALL_N]
-    out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents in"))
-    out.append(w.table(["Quarter", "incidents", "recurrences", "recurrence rate"],
-                       ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
-                         percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters)))
+    _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents in")
+    w.table(["Quarter", "incidents", "recurrences", "recurrence rate"],
+            ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
+              percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters))
 
-    out.append(_recurring_categories(w, sc))
-    out.append(_detection(w, sc))
-    out.append(_dimensions(w, sc))
-    out.append(_resolve_by_severity(w, sc, sev_ids))
+    _recurring_categories(w, sc)
+    _detection(w, sc)
+    _dimensions(w, sc)
+    _resolve_by_severity(w, sc, sev_ids)
     if not w.full:
-        out.append(_incident_list(w, sc.incidents))
-    return "".join(out)
+        _incident_list(w, sc.incidents)
 
 
 def _summary_cells(s: dict[str, Any]) -> list[str]:
     return [str(s["n"]), human_minutes(s["mean"]), human_minutes(s["median"]), human_minutes(s["p90"])]
 
 
-def _small_n_warning(weak: list[str], lead: str) -> str:
-    """A warning naming the groups whose n is below SMALL_N; `lead` ends before the list."""
-    if not weak:
-        return ""
-    listed = ", ".join(weak[:12]) + (f" and {len(weak) - 12} more" if len(weak) > 12 else "")
-    return admonition("warning", "Too few incidents to trust",
-                      f"{lead}: {listed}. {SMALL_N_NOTE}") + "\n"
+def _small_n_warning(w: _Writer, weak: list[str], lead: str) -> None:
+    """A warning naming the groups whose n is below SMALL_N; `lead` ends before the list
+    (HTML, as are the groups' names)."""
+    if weak:
+        listed = ", ".join(weak[:12]) + (f" and {len(weak) - 12} more" if len(weak) > 12 else "")
+        w.warning(f"{lead}: {listed}. {SMALL_N_NOTE}")
 
 
-def _overview(w: _Writer, sc: _Scope) -> str:
+def _overview(w: _Writer, sc: _Scope) -> None:
     o = sc.overall
     tz = w.kb.settings.tz
     first = local_date(sc.incidents[0].started, tz)
     last = local_date(sc.incidents[-1].started, tz)
-    lines = [f"**{o['incidents']}** incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
-             f"{last.isoformat()}; **{o['recurrences']}** of them recur an earlier root cause "
-             f"(recurrence rate {percent(o['recurrence_rate'])}).\n\n"]
+    w.para(f"<strong>{o['incidents']}</strong> incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
+           f"{last.isoformat()}; <strong>{o['recurrences']}</strong> of them recur an earlier root cause "
+           f"(recurrence rate {percent(o['recurrence_rate'])}).")
     rows, weak = [], []
     for key in DURATIONS:
         s = o[key]
         rows.append([DURATION_TITLES[key]] + _summary_cells(s))
         if 0 < s["n"] < SMALL_N:
             weak.append(f"{DURATION_TITLES[key].lower()} (n={s['n']})")
-    lines.append(_small_n_warning(weak, f"Fewer than {SMALL_N} incidents have a value for"))
-    lines.append(w.table(["", "n", "mean", "median", "p90"], rows))
-    lines.append("*n*: incidents that have the value (a missing timestamp leaves an incident out).\n\n")
-    return "".join(lines)
+    _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents have a value for")
+    w.table(["", "n", "mean", "median", "p90"], rows)
+    w.para("<em>n</em>: incidents that have the value (a missing timestamp leaves an incident out).")
 
 
-def _recurring_categories(w: _Writer, sc: _Scope) -> str:
+def _recurring_categories(w: _Writer, sc: _Scope) -> None:
     kb = w.kb
     rec = recurrence(kb)
     n_inc: Counter = Counter()
@@ -398,31 +479,29 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> str:
         for outcome in fix_outcomes(kb).values():
             failed_items.update(c for c, _ in outcome.categories)
     ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
-    out = ["## Most recurring root-cause categories\n\n"]
+    w.heading(2, "Most recurring root-cause categories")
     if not ranked:
-        out.append(f"No incident here recurs a root-cause category within {kb.settings.recurrence_window_days} days.\n\n")
-        return "".join(out)
+        w.para(f"No incident here recurs a root-cause category within {kb.settings.recurrence_window_days} days.")
+        return
     if w.full:
         top = ranked[:10]
         names = [(kb.taxonomy.categories[c].title if c in kb.taxonomy.categories else c) for c in top]
-        out.append(w.chart("categories", charts.hbar_spec(
+        w.chart("categories", charts.hbar_spec(
             "Most recurring root-cause categories", names,
             {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
-            xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories"))
-    out.append("*Recurrences*: incidents that recur that very category.")
-    if w.full:
-        out.append(" *Fixes that did not hold*: done action items addressing the category, completed before the "
-                   "start of a later incident that recurred it (each item counted once, however many incidents "
-                   "followed it).")
-    out.append("\n")
+            xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories")
+    w.para("<em>Recurrences</em>: incidents that recur that very category."
+           + (" <em>Fixes that did not hold</em>: done action items addressing the category, completed before the "
+              "start of a later incident that recurred it (each item counted once, however many incidents "
+              "followed it)." if w.full else ""))
     header = ["Category", "incidents", "recurrences", "recurrence rate"] + (["fixes that did not hold"] if w.full else [])
-    out.append(w.table(header, ([w.category(c, with_id=True), str(n_inc[c]), str(n_rec[c]),
-                                 percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if w.full else [])
-                                for c in ranked[:15])))
+    w.table(header, ([w.category(c, with_id=True), str(n_inc[c]), str(n_rec[c]),
+                      percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if w.full else [])
+                     for c in ranked[:15]))
     if len(ranked) > 15:
-        out.append(f"{len(ranked) - 15} more categories recur; see [trends.json]({rel(w.src, 'trends.json')}) "
-                   "(`by_category`).\n\n")
-    return "".join(out)
+        more = len(ranked) - 15
+        w.para(f"{more} more {'category recurs' if more == 1 else 'categories recur'}; "
+               f'see <a href="{w.href("trends.json")}">trends.json</a> (<code>by_category</code>).')
 
 
 def detection_class(source: str | None) -> str:
@@ -441,18 +520,18 @@ def detection_class(source: str | None) -> str:
 DETECTION_CLASSES = ("our alerts and monitors", "customers", "other", "not recorded")
 
 
-def _detection(w: _Writer, sc: _Scope) -> str:
+def _detection(w: _Writer, sc: _Scope) -> None:
     kb = w.kb
     total = len(sc.incidents)
     by_class = Counter(detection_class(i.detection) for i in sc.incidents)
     by_source = Counter(i.detection for i in sc.incidents)
-    out = ["## Detection sources\n\n",
-           f"Found by **our alerts and monitors**: {percent(by_class['our alerts and monitors'] / total)} "
-           f"({by_class['our alerts and monitors']} of {total}); by **customers**: "
+    w.heading(2, "Detection sources")
+    w.para(f"Found by <strong>our alerts and monitors</strong>: {percent(by_class['our alerts and monitors'] / total)} "
+           f"({by_class['our alerts and monitors']} of {total}); by <strong>customers</strong>: "
            f"{percent(by_class['customers'] / total)} ({by_class['customers']}); "
-           f"other ways: {by_class['other']}; not recorded: {by_class['not recorded']}.\n\n"]
+           f"other ways: {by_class['other']}; not recorded: {by_class['not recorded']}.")
     if total < SMALL_N:
-        out.append(_small_n_warning([f"n={total}"], f"These shares rest on fewer than {SMALL_N} incidents"))
+        _small_n_warning(w, [f"n={total}"], f"These shares rest on fewer than {SMALL_N} incidents")
     if w.full:
         shares: dict[str, list[float]] = {c: [] for c in DETECTION_CLASSES}
         for q in sc.quarters:
@@ -460,11 +539,11 @@ def _detection(w: _Writer, sc: _Scope) -> str:
             n = sum(cnt.values())
             for c in DETECTION_CLASSES:
                 shares[c].append(cnt[c] / n if n else 0.0)
-        out.append(w.chart("detection", charts.bar_spec(
+        w.chart("detection", charts.bar_spec(
             "Who found the incident, per quarter", sc.quarters, shares, ylabel="share of incidents",
             xlabel=f"quarter ({kb.settings.timezone})", percent=True,
             colors=(charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4], charts.PALETTE[7])),
-            "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways"))
+            "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways")
     rows = []
     known = [t.id for t in kb.taxonomy.detection_sources]
     titles = {t.id: t.title for t in kb.taxonomy.detection_sources}
@@ -472,12 +551,10 @@ def _detection(w: _Writer, sc: _Scope) -> str:
         rows.append([h(titles.get(sid, sid)), f"<code>{h(sid)}</code>", detection_class(sid),
                      str(by_source[sid]), percent(by_source[sid] / total)])
     rows.append(["<em>not recorded</em>", "", "not recorded", str(by_source[None]), percent(by_source[None] / total)])
-    out.append(w.table(["Detection source", "id", "counted as", "incidents", "share"], rows,
-                       ["l", "l", "l", "r", "r"]))
-    return "".join(out)
+    w.table(["Detection source", "id", "counted as", "incidents", "share"], rows, ["l", "l", "l", "r", "r"])
 
 
-def _dimensions(w: _Writer, sc: _Scope) -> str:
+def _dimensions(w: _Writer, sc: _Scope) -> None:
     kb = w.kb
     dims = [d.id for d in kb.taxonomy.dimensions]
     titles = {d.id: d.title for d in kb.taxonomy.dimensions}
@@ -487,58 +564,54 @@ def _dimensions(w: _Writer, sc: _Scope) -> str:
             for f in inc.dimensions:
                 if f.id in per_q[q]:
                     per_q[q][f.id][f.contribution] += 1
-    out = ["## Failure dimensions over time\n\n",
-           "How many incidents each failure dimension contributed to, from the `dimensions` of the postmortems "
-           "(incidents that do not assess a dimension are not counted).\n\n"]
+    w.heading(2, "Failure dimensions over time")
+    w.para("How many incidents each failure dimension contributed to, from the <code>dimensions</code> of the "
+           "postmortems (incidents that do not assess a dimension are not counted).")
     if w.full:
         series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in sc.quarters] for d in dims}
-        out.append(w.chart("dimensions", charts.line_spec(
+        w.chart("dimensions", charts.line_spec(
             "Incidents with a medium or high contribution, per dimension", sc.quarters, series,
             ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})"),
-            "Line chart: incidents per quarter where each failure dimension contributed medium or high"))
-    out.append(w.table(["Quarter"] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
-                       ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims]
-                        for q in sc.quarters)))
-    return "".join(out)
+            "Line chart: incidents per quarter where each failure dimension contributed medium or high")
+    w.table(["Quarter"] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
+            ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims] for q in sc.quarters))
 
 
-def _resolve_by_severity(w: _Writer, sc: _Scope, sev_ids: list[str]) -> str:
+def _resolve_by_severity(w: _Writer, sc: _Scope, sev_ids: list[str]) -> None:
     dur = _durations_of(w.kb)
     values = {s: [dur[i.id]["time_to_resolve"] for i in sc.incidents if i.severity == s] for s in sev_ids}
     values = {s: [v for v in vs if v is not None] for s, vs in values.items()}
-    out = ["## Time to resolve by severity\n\n"]
+    w.heading(2, "Time to resolve by severity")
     if w.full:
-        out.append(w.chart("resolve-by-severity", charts.box_spec(
+        w.chart("resolve-by-severity", charts.box_spec(
             "Distribution of time to resolve, by severity", values, ylabel_prefix="time to resolve",
             xlabel="severity", colors=charts.SEVERITY_COLORS, min_n=SMALL_N),
-            "Box plot: distribution of time to resolve per severity"))
+            "Box plot: distribution of time to resolve per severity")
     rows, weak = [], []
     for s in sev_ids:
         st = summarize(values[s])
         rows.append([h(s)] + _summary_cells(st) + [human_minutes(min(values[s], default=None)),
                                                      human_minutes(max(values[s], default=None))])
         if 0 < st["n"] < SMALL_N:
-            weak.append(f"{md_text(s)} (n={st['n']})")
-    out.append(_small_n_warning(weak, f"Fewer than {SMALL_N} resolved incidents of severity"))
-    out.append(w.table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows))
-    return "".join(out)
+            weak.append(f"{h(s)} (n={st['n']})")
+    _small_n_warning(w, weak, f"Fewer than {SMALL_N} resolved incidents of severity")
+    w.table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows)
 
 
-def _incident_list(w: _Writer, incidents: list[Incident]) -> str:
+def _incident_list(w: _Writer, incidents: list[Incident]) -> None:
     tz = w.kb.settings.tz
     newest = incidents[::-1][:LIST_LIMIT]
-    out = ["## Incidents\n\n"]
+    w.heading(2, "Incidents")
     if len(incidents) > LIST_LIMIT:
-        out.append(f"The {LIST_LIMIT} most recent of {len(incidents)}; the [incident list]"
-                   f"({rel(w.src, 'incidents/index.md')}) has them all.\n\n")
-    out.append(w.table(["Incident", "Title", "Severity", "Started", "Categories"],
-                       ([w.incident(i.id), h(i.title), h(i.severity), local_date(i.started, tz).isoformat(),
-                         ", ".join(w.category(c) for c in i.categories) or "–"] for i in newest),
-                       ["l", "l", "l", "l", "l"]))
-    return "".join(out)
+        w.para(f'The {LIST_LIMIT} most recent of {len(incidents)}; the <a href="{w.href("incidents/index.md")}">'
+               "incident list</a> has them all.")
+    w.table(["Incident", "Title", "Severity", "Started", "Categories"],
+            ([w.incident(i.id), h(i.title), h(i.severity), local_date(i.started, tz).isoformat(),
+              ", ".join(w.category(c) for c in i.categories) or "–"] for i in newest),
+            ["l", "l", "l", "l", "l"])
 
 
-def _index_of_views(w: _Writer) -> str:
+def _index_of_views(w: _Writer) -> None:
     kb = w.kb
     t = trends(kb)
     dur = _durations_of(kb)
@@ -549,18 +622,18 @@ def _index_of_views(w: _Writer) -> str:
             teams[inc.team].append(inc)
     views = [("service", "services", t["by_service"]),
              ("team", "teams", {n: group_stats(incs, rec, lambda i: dur[i.id]) for n, incs in teams.items()})]
-    out = []
+    shown = False
     for noun, kind, stats in views:
         if not stats:
             continue
+        shown = True
         names = slugs(stats)
-        out.append(f"## By {noun}\n\n")
-        out.append(w.table([noun.capitalize(), "incidents", "recurrences", "recurrence rate", "median time to resolve",
-                            "p90 time to resolve", "n"],
-                           ([w.link(f"trends/{kind}/{names[n]}.md", h(n)), str(g["incidents"]), str(g["recurrences"]),
-                             percent(g["recurrence_rate"]), human_minutes(g["time_to_resolve"]["median"]),
-                             human_minutes(g["time_to_resolve"]["p90"]), str(g["time_to_resolve"]["n"])]
-                            for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0])))))
-    if out:
-        out.append(f"*n*: incidents with a time to resolve. Figures with n below {SMALL_N} are too few to trust.\n")
-    return "".join(out)
+        w.heading(2, f"By {noun}")
+        w.table([noun.capitalize(), "incidents", "recurrences", "recurrence rate", "median time to resolve",
+                 "p90 time to resolve", "n"],
+                ([w.link(f"trends/{kind}/{names[n]}.md", h(n)), str(g["incidents"]), str(g["recurrences"]),
+                  percent(g["recurrence_rate"]), human_minutes(g["time_to_resolve"]["median"]),
+                  human_minutes(g["time_to_resolve"]["p90"]), str(g["time_to_resolve"]["n"])]
+                 for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0]))))
+    if shown:
+        w.para(f"<em>n</em>: incidents with a time to resolve. Figures with n below {SMALL_N} are too few to trust.")

@@ -25,7 +25,7 @@ from ..background import Background, BackgroundError, FileRewriter, can_fork, us
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
 from ..minify import collapse_whitespace
-from ..pages import (SiteContext, fill_marked, fill_search_text, placeholder, rename_heading_ids,
+from ..pages import (Heading, SiteContext, fill_marked, fill_search_text, placeholder, rename_heading_ids,
                      unique_heading_ids)
 from ..pagefind import PagefindError, index_site, mark_body, search_page
 from ..settings import Settings, SettingsError
@@ -178,7 +178,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     @staticmethod
     def _place_headings(html: str, page: Page, fragments: dict[str, str], search_text: dict[str, str],
-                        headings: dict[str, list[tuple[str, str]]]) -> tuple[dict[str, str], dict[str, str]]:
+                        headings: dict[str, list[Heading]]) -> tuple[dict[str, str], dict[str, str]]:
         """Generated sections have their headings in HTML: give them ids the author's headings
         do not use, list them in the page's table of contents where their fragment sits, and
         let MkDocs' anchor validation know them."""
@@ -195,12 +195,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             if at < 0 or not hs:
                 continue
             index = sum(1 for w in where if 0 <= w < at)
-            inserts.append((index, [AnchorLink(title, renames.get(hid, hid), 2) for hid, title in hs]))
+            inserts.append((index, _nested([AnchorLink(title, renames.get(hid, hid), level) for hid, title, level in hs])))
         for index, links in sorted(inserts, key=lambda x: -x[0]):   # from the end, so indexes hold
             items[index:index] = links
         page.toc = TableOfContents(items)
         if page.present_anchor_ids is not None:
-            page.present_anchor_ids |= {renames.get(hid, hid) for hs in headings.values() for hid, _ in hs}
+            page.present_anchor_ids |= {renames.get(hid, hid) for hs in headings.values() for hid, _, _ in hs}
         return fragments, search_text
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
@@ -304,6 +304,19 @@ def _toc_ids(items) -> set[str]:
         ids.add(item.id)
         ids |= _toc_ids(item.children)
     return ids
+
+
+def _nested(links: list[AnchorLink]) -> list[AnchorLink]:
+    """Links in page order, each under the nearest one before it of a lower level (an h3
+    under its h2), as the `toc` extension nests the author's headings."""
+    top: list[AnchorLink] = []
+    open_: list[AnchorLink] = []
+    for link in links:
+        while open_ and open_[-1].level >= link.level:
+            open_.pop()
+        (open_[-1].children if open_ else top).append(link)
+        open_.append(link)
+    return top
 
 
 def _refuse_clash(files: Files, uri: str) -> None:
