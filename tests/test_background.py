@@ -77,6 +77,32 @@ def test_forked_job_runs_beside_the_caller():
         bg.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="needs os.nice")
+def test_children_give_way_to_the_build(tmp_path):
+    """The build is the critical path: forked children run at a lower priority."""
+    own = os.nice(0)
+    expected = min(own + background.NICENESS, 19)
+
+    def job():
+        yield ("nice", os.nice(0))
+    bg = Background(job)
+    try:
+        if background.usable_cpus() >= 2:
+            assert bg.get("nice")[1] == expected
+        else:
+            assert bg.get("nice")[1] == own   # inline: the build's own priority, unchanged
+    finally:
+        bg.close()
+    # the rewriter's child: it writes its niceness into each file it rewrites
+    target = tmp_path / "page.html"
+    target.write_text("x", encoding="utf-8")
+    rw = background.FileRewriter(lambda text: str(os.nice(0)))
+    rw.add(str(target))
+    rw.finish()
+    assert target.read_text(encoding="utf-8") == str(expected)
+    assert os.nice(0) == own   # the build's own priority is untouched
+
+
 def test_a_failing_job_raises_with_its_traceback():
     def job():
         yield ("a", 1)

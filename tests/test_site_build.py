@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from conftest import KB, ROOT, incident_text
-from sitehelpers import (BuildFailed, broken_refs, build_site, html_pages, page_path, parse_tree,
+from sitehelpers import (BuildFailed, Element, broken_refs, build_site, html_pages, page_path, parse_tree,
                          resolve_ref, tiny_png)
 
 SCRIPT = "<script>alert(1)</script>"
@@ -423,3 +423,28 @@ def test_search_sees_words_whatever_the_order_of_plugins(tmp_path):
     # the notes are on the page, not in the index; the action items are
     assert entries and not [d for d in entries if d["location"].endswith("#recurrence")]
     assert [d for d in entries if d["location"].endswith("#action-items") and d["text"]]
+
+
+def test_trend_pages_list_their_sections_and_index_their_prose(built):
+    """Trend pages are HTML put in after Markdown (trends._Writer): the theme's table of
+    contents still lists their sections with h3 under h2, "skip to content" still leads to
+    the h1, and the search index gets their prose and warnings, not their tables."""
+    docs = json.loads((built.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    service = sorted((built.site / "trends" / "services").glob("*/index.html"))[0].parent.name
+    for url in ("trends/", f"trends/services/{service}/"):
+        page = built.page(url)
+        h1 = page.find("h1")
+        assert page.find("a", cls="md-skip").attrs["href"] == f"#{h1.attrs['id']}"
+        toc = page.find("nav", cls="md-nav--secondary")
+        top = [li.find("a").attrs["href"] for li in toc.find("ul").children if isinstance(li, Element) and li.tag == "li"]
+        assert top[:2] == ["#incidents-per-quarter", "#time-to-detect-mitigate-and-resolve-per-quarter"], top
+        nested = toc.find("a", href="#time-to-detect-mitigate-and-resolve-per-quarter").parent.find("ul")
+        assert [a.attrs["href"] for a in nested.find_all("a")] == [
+            "#time-to-detect", "#time-to-mitigate", "#time-to-resolve", "#time-to-diagnose"]
+        for a in toc.find_all("a"):   # every entry leads to a heading of the page
+            assert page.find(id=a.attrs["href"][1:]) is not None, (url, a.attrs["href"])
+        mine = [d for d in docs if d["location"].split("#")[0] == url]
+        assert mine[0]["title"] == h1.text().rstrip("¶")
+        raw = " ".join(d["text"] for d in mine)
+        assert "<table" not in raw and "recur an earlier root cause" in raw
+        assert any(d["location"] == f"{url}#detection-sources" and "Found by" in d["text"] for d in mine)

@@ -27,6 +27,11 @@ from typing import Any, Callable, Iterable
 BATCH = 50          # items per file: few files, and the first batch is ready early
 _LATENCY = 0.05     # seconds at most that a made item waits for its batch to fill up
 _POLL = 0.005       # seconds between looks for the next batch while the child works on it
+# How much a child gives way to the build (os.nice). The build renders one page after
+# another and every page waits for it, while a child's work is ahead of need: when the
+# child, another child and the build want the two cores of a small machine, the build
+# should be the one that runs.
+NICENESS = 10
 
 
 class _Flush:
@@ -75,6 +80,7 @@ class Background:
         if pid == 0:   # the child: run the job, write its batches, and leave without cleanup
             code = 0
             try:
+                _give_way()
                 self._run_child(job)
             except BaseException:
                 code = 1
@@ -196,6 +202,7 @@ class FileRewriter:
             os.close(write_end)
             code = 0
             try:
+                _give_way()
                 with os.fdopen(read_end, "rb") as names:
                     for name in _split_names(names):
                         _rewrite_file(name, rewrite)
@@ -230,6 +237,13 @@ class FileRewriter:
                 pass
             _kill(self._pid)
             self._pid = 0
+
+
+def _give_way() -> None:
+    try:
+        os.nice(NICENESS)
+    except (AttributeError, OSError):   # no nice here, or not allowed: run as we are
+        pass
 
 
 def _split_names(stream) -> Iterable[str]:
