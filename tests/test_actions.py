@@ -81,15 +81,20 @@ def test_summary_and_rates(kb):
     assert "| Done on time (completed by the due date) | 50% |" in md
 
 
+def cells(row: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", row)
+
+
 def test_by_owner_and_type(kb):
-    md = pages_by_src(kb)["actions/index.md"].markdown
-    owner = md[md.index("## By owner"):md.index("## By type")]
-    lines = [line for line in owner.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    index = pages_by_src(kb)["actions/index.md"]
+    md = index.markdown
+    assert md.index("## By owner") < md.index("<!--pmkb:owners-->") < md.index("## By type") < md.index("<!--pmkb:types-->")
+    owners = [cells(r) for r in rows(index.fragments["owners"])]
     # risk-ml and sre each have one overdue item; risk-ml has more open work, so it comes first
-    assert lines[0].startswith("| risk-ml | 4 | 1 | 2 | 0 | 2 | 0 | 50% |")
-    assert lines[1].startswith("| sre | 2 | 1 | 0 | 1 | 0 | 1 | 0% |")
-    by_type = md[md.index("## By type"):md.index("## Fixes that did not hold")]
-    assert by_type.index("| prevention |") < by_type.index("| detection |") < by_type.index("| process |")
+    assert owners[0] == ["risk-ml", "4", "1", "2", "0", "2", "0", "50%"]
+    assert owners[1] == ["sre", "2", "1", "0", "1", "0", "1", "0%"]
+    types = [cells(r)[0] for r in rows(index.fragments["types"])]
+    assert types.index("prevention") < types.index("detection") < types.index("process")
 
 
 def test_status_pages_list_everything(kb):
@@ -107,25 +112,28 @@ def test_front_matter_is_escaped(kb):
     for page in pages.values():
         assert "<img" not in text_of(page)
     assert "&lt;img src=x onerror=alert(1)&gt; *b*" in text_of(pages["actions/in-progress.md"])
-    assert "&lt;img src=x onerror=alert(1)&gt; \\*b\\*" in pages["actions/index.md"].markdown   # owner table
+    assert "&lt;img src=x onerror=alert(1)&gt; *b*" in pages["actions/index.md"].fragments["owners"]
 
 
 def test_fixes_that_did_not_hold(kb):
-    md = pages_by_src(kb)["actions/index.md"].markdown
-    section = md[md.index("## Fixes that did not hold"):]
+    index = pages_by_src(kb)["actions/index.md"]
+    assert index.markdown.index("## Fixes that did not hold") < index.markdown.index("<!--pmkb:failed-->")
+    section = index.fragments["failed"]
     # "fixed" (completed 2025-01-20) preceded INC-2025-002, which recurs the category; "late done"
     # belongs to 002 itself
-    assert "**1** done action item did not prevent a later recurrence" in section
-    assert "[INC-2025-001](../incidents/inc-2025-001/index.md) | fixed | prevention | 2025-01-20" in section
-    assert "[INC-2025-002](../incidents/inc-2025-002/index.md) (2025-03-01)" in section
+    assert "<strong>1</strong> done action item did not prevent a later recurrence" in section
+    [row] = [cells(r) for r in rows(section)]
+    assert row[:4] == ['<a href="../incidents/inc-2025-001/">INC-2025-001</a>', "fixed", "prevention", "2025-01-20"]
+    assert row[6] == '<a href="../incidents/inc-2025-002/">INC-2025-002</a> (2025-03-01)'
+    assert row[4].startswith('<a href="../categories/')
 
 
 def test_no_items_at_all(kb):
     kb.add("a.md", incident_text("INC-2025-001"))
     pages, _ = actions.actions_site(kb.load(), SiteContext(today=TODAY))
-    index = pages[0]
+    index = filled(pages[0])
     assert "## Overdue (0)" in index.markdown and "None." in index.markdown
-    assert "No fix has failed so far" in index.markdown
+    assert "No fix has failed so far" in text_of(index)
 
 
 def test_index_lists_at_most_index_rows_per_status(kb, monkeypatch):

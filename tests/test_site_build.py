@@ -216,6 +216,21 @@ def test_a_broken_knowledge_base_fails_listing_every_error(kb, tmp_path):
     assert "Traceback" not in output
 
 
+@pytest.mark.parametrize("one_cpu", [False, True])
+def test_a_chart_the_trends_page_does_not_show_is_not_made(kb, tmp_path, one_cpu):
+    """The trends page names its charts before it is written (it is made beside MkDocs);
+    with no recurring category it shows no category chart, and the site has no such file."""
+    kb.write_config()
+    kb.add("a.md", incident_text("INC-2025-001", extra=f"root_causes: [{{category: {SC}, description: x}}]"))
+    kb.add("b.md", incident_text("INC-2025-002", started="2025-06-01 10:00",
+                                 extra=f"root_causes: [{{category: {MA}, description: y}}]"))
+    build_site(kb.root, tmp_path / "site", one_cpu=one_cpu)
+    charts = sorted(p.name for p in (tmp_path / "site" / "trends" / "charts").iterdir())
+    assert "all-categories.svg" not in charts and "all-incidents.svg" in charts
+    assert len(charts) == 6
+    assert broken_refs(tmp_path / "site") == []
+
+
 def test_warnings_fail_only_a_strict_build(built, tmp_path):
     warning = [d for d in built.loaded.warnings]
     assert [d.path for d in warning] == [EXPECTED_WARNING] and "summary" in warning[0].message

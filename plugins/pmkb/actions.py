@@ -19,10 +19,9 @@ from markupsafe import escape
 from .htmlutil import rel_url
 from .metrics import fix_outcomes
 from .model import ActionItem, Incident
-from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
+from .pages import Filling, Page, SiteContext, StaticFile, category_src, fragments_only, incident_src, placeholder
 from .render import plain
-from .trends import (LIST_LIMIT, admonition, category_link, incident_link, md_text, metrics_link,
-                     percent, rel, table)
+from .trends import LIST_LIMIT, admonition, html_table, md_text, metrics_link, percent, rel, table
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -118,13 +117,23 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     md.append(f"\n## Done and won't do\n\n[{len(groups['done'])} done]({rel(INDEX, DONE)}) · "
               f"[{len(groups['wont-do'])} won't do]({rel(INDEX, WONT)})\n")
 
+    # The breakdowns and the fixes that did not hold are fragments too: the latter needs the
+    # recurrence relation, which the build's main process does not work out.
     md.append("\n## By owner\n\n")
-    md.append(_breakdown(all_entries, lambda e: e.item.owner, "Owner", today) if all_entries else "No action items.\n")
+    if all_entries:
+        tables["owners"] = partial(_breakdown, all_entries, _owner, "Owner", today)
+        md.append(placeholder("owners") + "\n")
+    else:
+        md.append("No action items.\n")
     md.append("\n## By type\n\n")
-    md.append(_breakdown(all_entries, lambda e: e.item.type, "Type", today, order=TYPES)
-              if all_entries else "No action items.\n")
+    if all_entries:
+        tables["types"] = partial(_breakdown, all_entries, _type, "Type", today, order=TYPES)
+        md.append(placeholder("types") + "\n")
+    else:
+        md.append("No action items.\n")
     md.append("\n## Fixes that did not hold\n\n")
-    md.append(_failed_fixes(kb, INDEX))
+    tables["failed"] = partial(_failed_fixes, kb, INDEX, directory_urls)
+    md.append(placeholder("failed") + "\n")
 
     pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables))]
     notes = {"overdue": "Open or in progress past their due date, the longest overdue first.",
@@ -198,6 +207,14 @@ def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, d
     return "\n".join(out)
 
 
+def _owner(e: Entry) -> str:
+    return e.item.owner
+
+
+def _type(e: Entry) -> str:
+    return e.item.type
+
+
 def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tuple[str, ...] = ()) -> str:
     groups: dict[str, list[ActionItem]] = defaultdict(list)
     for e in all_entries:
@@ -211,36 +228,47 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
     for n in names:
         items = groups[n]
         c = Counter(i.status for i in items)
-        rows.append([md_text(n), str(len(items)), str(sum(i.overdue(today) for i in items)), str(c["open"]),
+        rows.append([str(plain(n)), str(len(items)), str(sum(i.overdue(today) for i in items)), str(c["open"]),
                      str(c["in-progress"]), str(c["done"]), str(c["wont-do"]), percent(completion_rate(items))])
-    return table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate (without won't do)"], rows)
+    return html_table([label, "items", "overdue", "open", "in progress", "done", "won't do",
+                       "completion rate (without won't do)"], rows)
 
 
-def _failed_fixes(kb: "KnowledgeBase", src: str) -> str:
+def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
     outcomes = list(fix_outcomes(kb).values())
     if not outcomes:
-        return ("No fix has failed so far: no done action item was followed by a recurrence of a category it "
-                "addressed.\n")
+        return ("<p>No fix has failed so far: no done action item was followed by a recurrence of a category it "
+                "addressed.</p>")
     # One row per done item (what a lead revisits), the ones followed by most recurrences first.
     outcomes.sort(key=lambda o: (-o.later_count, kb.by_id[o.incident].order_key, o.position))
     pairs = sum(o.later_count for o in outcomes)
-    out = [f"**{len(outcomes)}** done action item{'s' if len(outcomes) != 1 else ''} did not prevent a later "
-           f"recurrence: the item was completed before a later incident started, and that incident recurs a "
+    out = [f"<p><strong>{len(outcomes)}</strong> done action item{'s' if len(outcomes) != 1 else ''} did not prevent "
+           f"a later recurrence: the item was completed before a later incident started, and that incident recurs a "
            f"category the item addressed. Together they were followed by {pairs} such recurrence"
-           f"{'s' if pairs != 1 else ''}. Most repeated first.\n\n"]
+           f"{'s' if pairs != 1 else ''}. Most repeated first.</p>"]
     if len(outcomes) > LIST_LIMIT:
-        out.append(f"The first {LIST_LIMIT} of {len(outcomes)}; `failed_fixes` in incidents.json has them all.\n\n")
+        out.append(f"<p>The first {LIST_LIMIT} of {len(outcomes)}; <code>failed_fixes</code> in incidents.json has "
+                   "them all.</p>")
     tz = kb.settings.tz
+
+    def incident(incident_id: str) -> str:
+        return f'<a href="{escape(rel_url(src, incident_src(incident_id), directory_urls))}">{escape(incident_id)}</a>'
+
+    def category(category_id: str) -> str:
+        cat = kb.taxonomy.categories.get(category_id)
+        href = escape(rel_url(src, category_src(category_id), directory_urls))
+        return f'<a href="{href}">{plain(cat.title if cat else category_id)}</a>'
+
     rows = []
     for o in outcomes[:LIST_LIMIT]:
         item = kb.by_id[o.incident].action_items[o.position]
-        shown = ", ".join(f"{incident_link(b, src)} ({kb.by_id[b].started.astimezone(tz).date().isoformat()})"
+        shown = ", ".join(f"{incident(b)} ({kb.by_id[b].started.astimezone(tz).date().isoformat()})"
                           for b in o.first_later)
         if o.later_count > len(o.first_later):
             shown += f" and {o.later_count - len(o.first_later)} more"
-        rows.append([incident_link(o.incident, src), md_text(item.title), md_text(item.type),
+        rows.append([incident(o.incident), str(plain(item.title)), str(plain(item.type)),
                      item.completed.isoformat() if item.completed else "–",
-                     ", ".join(category_link(kb, c, src) for c, _ in o.categories), str(o.later_count), shown])
-    out.append(table(["Earlier incident", "Action item", "Type", "completed", "Category recurred",
-                      "later incidents", "first ones"], rows, ["l", "l", "l", "l", "l", "r", "l"]))
-    return "".join(out)
+                     ", ".join(category(c) for c, _ in o.categories), str(o.later_count), shown])
+    out.append(html_table(["Earlier incident", "Action item", "Type", "completed", "Category recurred",
+                           "later incidents", "first ones"], rows, ["l", "l", "l", "l", "l", "r", "l"]))
+    return "\n".join(out)

@@ -136,11 +136,21 @@ class StaticFile:
 
 
 @dataclass(frozen=True)
+class LaterFile:
+    """A static file whose bytes are made when the site build gets to it (the feed, the
+    graph's picture, trends.json): the build may make them beside MkDocs."""
+    dest_uri: str
+    make: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
 class ChartFile:
     """A picture drawn from a chart spec (charts.py); drawing is the slow part of a site
-    build's own work, so the site builder decides when and where to draw."""
+    build's own work, so the site builder decides when and where to draw. The spec is
+    asked for when drawing starts: a page may be made then too, and None means that the
+    page had no use for this chart after all (no file is made)."""
     dest_uri: str
-    spec: dict
+    spec: Callable[[], "dict | None"]
 
 
 @dataclass(frozen=True)

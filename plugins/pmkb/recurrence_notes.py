@@ -52,12 +52,6 @@ def _category_index(kb: "KnowledgeBase") -> _CategoryIndex:
     return memo(kb, "notes.category_index", build)
 
 
-def prime(kb: "KnowledgeBase") -> None:
-    """Compute what every page's notes share (they are memoised on the knowledge base)."""
-    recurrence(kb)
-    _category_index(kb)
-
-
 class _Html:
     """Links and blocks of one page's notes."""
 

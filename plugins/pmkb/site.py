@@ -21,8 +21,8 @@ from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
 from .metrics import failed_fixes, recurrence
 from .model import Incident
-from .pages import ChartFile, Filling, Heading, Page, SiteContext, StaticFile, StreamedFile, filled
-from .recurrence_notes import prime
+from .pages import (ChartFile, Filling, Heading, LaterFile, Page, SiteContext, StaticFile, StreamedFile,
+                    filled)
 from .trends import trends_site
 
 
@@ -30,13 +30,6 @@ _ASSETS = Path(__file__).resolve().parent / "assets"
 STYLE_URI = "assets/pmkb/pmkb.css"
 SCRIPT_URI = "assets/pmkb/pmkb.js"
 FEED_URI = "feed.xml"
-
-
-@dataclass(frozen=True)
-class LaterFile:
-    """A static file whose bytes are made by deferred work (a chart, the feed)."""
-    dest_uri: str
-    make: Callable[[], bytes]
 
 
 @dataclass(frozen=True)
@@ -60,15 +53,20 @@ class Deferred:
             assert page.make is not None
             yield (page.src_uri, *page.make())
 
-    def make_files(self, workers: int | None = None) -> Iterator[tuple[str, bytes]]:
-        yield from zip((c.dest_uri for c in self.charts), charts.render_many([c.spec for c in self.charts], workers))
+    def make_files(self, workers: int | None = None) -> Iterator[tuple[str, bytes | None]]:
+        """(dest_uri, bytes) of each chart and later file; None for a chart its page did not use."""
+        specs = [(c.dest_uri, c.spec()) for c in self.charts]
+        drawn = iter(charts.render_many([spec for _, spec in specs if spec is not None], workers))
+        for dest, spec in specs:
+            yield dest, None if spec is None else next(drawn)
         for later in self.files:
             yield later.dest_uri, later.make()
 
     def run(self, site_dir: Path) -> Iterator[tuple]:
         """Do it all, in the order the site needs it: (src_uri, fragments, search text,
-        headings) for each page; `background.FLUSH`; (dest_uri, bytes) for each chart and
-        later file; then each export written into `site_dir` and announced as (dest_uri, None)."""
+        headings) for each page; `background.FLUSH`; (dest_uri, bytes or None) for each chart
+        and later file (`make_files`); then each export written into `site_dir` and announced
+        as (dest_uri, None)."""
         yield from self.fill()
         yield FLUSH    # the pages' fragments go over now; the charts are drawn all at once
         yield from self.make_files(workers=1)    # one process: this already is the second lane
@@ -113,23 +111,25 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True,
     trend_pages, trend_files = trends_site(kb, ctx, directory_urls)
     action_pages, action_files = actions_site(kb, ctx, directory_urls)
     pages += [graph_page(kb, directory_urls), *trend_pages, *action_pages]
-    files = [schema_file(), *(f for f in trend_files if isinstance(f, StaticFile)), *action_files,
+    files = [schema_file(), *action_files,
              StaticFile(STYLE_URI, (_ASSETS / "pmkb.css").read_bytes()),
              StaticFile(SCRIPT_URI, (_ASSETS / "pmkb.js").read_bytes())]
     assets = {asset_src(a.path): str(a.abs_path) for a in kb.assets}
     chart_files = [f for f in trend_files if isinstance(f, ChartFile)]
-    later = [LaterFile(GRAPH_SVG, partial(graph_chart, kb)),
+    later = [*(f for f in trend_files if isinstance(f, LaterFile)),
+             LaterFile(GRAPH_SVG, partial(graph_chart, kb)),
              LaterFile(FEED_URI, partial(feed_xml, kb, ctx.site_name, ctx.site_url or None))]
     streamed = [incidents_json(kb, partial(related_for, kb), partial(recurrence, kb), partial(failed_fixes, kb))]
     work = Deferred([p for p in pages if p.make is not None], chart_files, later, streamed)
 
     if defer is not None:
-        prime(kb)   # what the notes share, computed once, before the work runs elsewhere
+        # Nothing above needed the recurrence relation or the figures: the work computes
+        # them where it runs (the main process of a build goes on with MkDocs meanwhile).
         defer(work)
         return Site(pages, files, assets, [], later=work.made, exports=[s.dest_uri for s in streamed])
     # Everything here: fill the pages in, make the files.
     pages = [filled(p) for p in pages]
-    files += [StaticFile(dest, data) for dest, data in work.make_files()]
+    files += [StaticFile(dest, data) for dest, data in work.make_files() if data is not None]
     return Site(pages, files, assets, streamed)
 
 

@@ -26,7 +26,7 @@ from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_dat
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
-from .pages import (ChartFile, Filling, Page, SiteContext, StaticFile, category_src, heading, incident_src,
+from .pages import (ChartFile, Filling, LaterFile, Page, SiteContext, category_src, heading, incident_src,
                     placeholder)
 
 if TYPE_CHECKING:
@@ -118,6 +118,17 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+    """An HTML table of figures (cells are HTML already), shown but not indexed; the first
+    column left-aligned and the rest right-aligned unless `align` says otherwise."""
+    align = align or ["l"] + ["r"] * (len(header) - 1)
+    style = {"l": "", "r": ' style="text-align:right"', "c": ' style="text-align:center"'}
+    head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
+    body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>" for row in rows)
+    return (f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody></table></div>")
 
 
 def admonition(kind: str, title: str, text: str) -> str:
@@ -229,19 +240,14 @@ class _Writer:
         self.search.append(block)
 
     def chart(self, name: str, spec: dict[str, Any], alt: str) -> None:
+        assert name in FULL_CHARTS, name    # the site build is told the charts' names before they are drawn
         dest = f"{self.chart_base}-{name}.svg"
         self.charts.append((dest, spec))
         self.html.append(f'<p><img alt="{escape(alt)}" src="{escape(rel_url(self.src, dest, self.directory_urls))}" /></p>')
 
     def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> None:
         """An HTML table (cells are HTML already): shown, not indexed."""
-        align = align or ["l"] + ["r"] * (len(header) - 1)
-        style = {"l": "", "r": ' style="text-align:right"', "c": ' style="text-align:center"'}
-        head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
-        body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>"
-                         for row in rows)
-        self.html.append(f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n'
-                         f"<tbody>\n{body}\n</tbody></table></div>")
+        self.html.append(html_table(header, rows, align))
 
     def filling(self) -> Filling:
         return {"body": "\n".join(self.html)}, {"body": "".join(self.search)}, {"body": list(self.headings)}
@@ -288,24 +294,50 @@ def _toc_slug(title: str) -> str:
     return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", text).strip().lower())
 
 
+# The charts of the page of the whole knowledge base, in the order the page shows them.
+FULL_CHARTS = ("incidents", "durations", "recurrence", "categories", "detection", "dimensions", "resolve-by-severity")
+
+
+class _FullPage:
+    """trends/index.md and its charts, written once, when the first of them is asked for
+    (by the site build, where it makes pages and draws charts: beside MkDocs)."""
+
+    def __init__(self, kb: "KnowledgeBase", ctx: SiteContext, directory_urls: bool):
+        self.kb, self.ctx, self.directory_urls = kb, ctx, directory_urls
+        self._made: tuple[Filling, dict[str, dict[str, Any]]] | None = None
+
+    def _make(self) -> tuple[Filling, dict[str, dict[str, Any]]]:
+        if self._made is None:
+            w = _Writer(self.kb, self.ctx, "trends/index.md", "trends/charts/all", self.directory_urls, full=True)
+            w.title("Trends")
+            _intro(w)
+            _scope_sections(w, _scope(self.kb, self.kb.incidents))
+            _index_of_views(w)
+            self._made = w.filling(), dict(w.charts)
+        return self._made
+
+    def filling(self) -> Filling:
+        return self._make()[0]
+
+    def chart(self, dest: str) -> dict[str, Any] | None:
+        return self._make()[1].get(dest)
+
+
 def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
-                directory_urls: bool = True) -> tuple[list[Page], list[StaticFile | ChartFile]]:
+                directory_urls: bool = True) -> tuple[list[Page], list[LaterFile | ChartFile]]:
     """trends.json, trends/index.md, and one trend page per service
     (trends/services/<slug>.md) and per team (trends/teams/<slug>.md), with their charts
-    under trends/charts/ (as specs: the caller draws them).
+    under trends/charts/.
 
-    The page of the whole knowledge base comes made (its charts are known only once it is
-    written); the service and team pages come with a `make` (they have no charts), which
-    the site build runs beside MkDocs."""
+    Every page comes with a `make`, and the files with what makes them: the site build
+    runs them beside MkDocs. The figures (the recurrence relation among them) are worked
+    out there, not in the build's main process. The page of the whole knowledge base
+    names its charts before it is written; one it turns out not to show (no category
+    recurs) is not drawn."""
     src = "trends/index.md"
-    w = _Writer(kb, ctx, src, "trends/charts/all", directory_urls, full=True)
-    w.title("Trends")
-    _intro(w)
-    _scope_sections(w, _scope(kb, kb.incidents))
-    _index_of_views(w)
-    fragments, search_text, headings = w.filling()
-    pages = [Page(src, "Trends", _markdown("Trends"), in_nav=True, fragments=fragments, search_text=search_text,
-                  headings=headings)]
+    full = _FullPage(kb, ctx, directory_urls)
+    pages = [Page(src, "Trends", _markdown("Trends"), in_nav=True, make=full.filling)]
+    dests = [f"trends/charts/all-{name}.svg" for name in FULL_CHARTS] if kb.incidents else []
 
     by_service: dict[str, list[Incident]] = defaultdict(list)
     by_team: dict[str, list[Incident]] = defaultdict(list)
@@ -322,7 +354,8 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
             # Material prints page titles unescaped: the title goes in HTML-escaped.
             pages.append(Page(page_src, str(escape(title)), _markdown(title),
                               make=partial(_scoped_filling, kb, ctx, page_src, noun, name, incs, directory_urls)))
-    return pages, [StaticFile("trends.json", trends_json(kb)), *(ChartFile(dest, spec) for dest, spec in w.charts)]
+    return pages, [LaterFile("trends.json", partial(trends_json, kb)),
+                   *(ChartFile(dest, partial(full.chart, dest)) for dest in dests)]
 
 
 def _markdown(title: str) -> str:

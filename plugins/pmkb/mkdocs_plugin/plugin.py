@@ -209,7 +209,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             item = self._from_background(dest)
             if item is None:
                 raise PluginError(f"postmortems: {dest} was not made")
-            file.content_bytes = item[1]
+            if item[1] is None:
+                files.remove(file)    # a chart its page turned out not to show
+            else:
+                file.content_bytes = item[1]
         self.later_files = {}
         if self.fork and can_fork() and usable_cpus() >= 2:
             self.rewriter = FileRewriter(collapse_whitespace)
