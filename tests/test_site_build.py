@@ -11,6 +11,8 @@ import html
 import json
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -463,3 +465,36 @@ def test_trend_pages_list_their_sections_and_index_their_prose(built):
         raw = " ".join(d["text"] for d in mine)
         assert "<table" not in raw and "recur an earlier root cause" in raw
         assert any(d["location"] == f"{url}#detection-sources" and "Found by" in d["text"] for d in mine)
+
+
+SERVE = r"""
+import gc, json, sys
+from pathlib import Path
+from mkdocs.config import load_config
+from mkdocs.commands.build import build
+target, out = Path(sys.argv[1]), sys.argv[2]
+config = load_config("mkdocs.yml", site_dir=out)
+config.plugins.on_startup(command="serve", dirty=False)   # as `mkdocs serve` does, once
+build(config)
+first = gc.isenabled()
+target.write_text(target.read_text(encoding="utf-8") + "\nAdded while previewing.\n", encoding="utf-8")
+build(load_config("mkdocs.yml", site_dir=out))   # what a serve rebuild runs, with the same plugin object
+print(json.dumps([first, gc.isenabled()]))
+"""
+
+
+def test_a_serve_rebuild_shows_the_edit(kb, tmp_path):
+    """`mkdocs serve` keeps the plugin between builds (its loader re-reads only changed
+    files) and runs everything in its own process: a rebuild shows an edited incident, and
+    the garbage collector is on again after each build (the plugin pauses it while loading)."""
+    kb.write_config()
+    kb.add("a.md", incident_text("INC-2025-001", extra=f"root_causes: [{{category: {SC}, description: x}}]"))
+    kb.add("b.md", incident_text("INC-2025-002", started="2025-06-01 10:00",
+                                 extra=f"root_causes: [{{category: {SC}, description: y}}]"))
+    result = subprocess.run([sys.executable, "-c", SERVE, str(kb.root / "incidents" / "a.md"), str(tmp_path / "site")],
+                            cwd=kb.root, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, True]
+    page = (tmp_path / "site" / "incidents" / "inc-2025-001" / "index.html").read_text(encoding="utf-8")
+    assert "Added while previewing." in page
