@@ -123,9 +123,11 @@ def test_fixes_that_did_not_hold(kb):
     # belongs to 002 itself
     assert "<strong>1</strong> done action item did not prevent a later recurrence" in section
     [row] = [cells(r) for r in rows(section)]
-    assert row[:4] == ['<a href="../incidents/inc-2025-001/">INC-2025-001</a>', "fixed", "prevention", "2025-01-20"]
-    assert row[6] == '<a href="../incidents/inc-2025-002/">INC-2025-002</a> (2025-03-01)'
-    assert row[4].startswith('<a href="../categories/')
+    assert row[:2] == ['<a href="../incidents/inc-2025-001/">INC-2025-001</a>',
+                       "fixed<br><small>prevention · completed 2025-01-20</small>"]
+    assert row[2].startswith('<a href="../categories/') and row[3] == "1"
+    assert row[4] == '<a href="../incidents/inc-2025-002/">INC-2025-002</a> <small>2025-03-01</small>'
+    assert 'class="pmkb-trend pmkb-fixes"' in section
 
 
 def test_no_items_at_all(kb):

@@ -191,6 +191,22 @@ def test_charts_are_turned_around_on_the_dark_scheme(page, base_url, example):
         assert dark and all(f.startswith("invert(1)") for f in dark), (url, dark)
 
 
+def test_tables_of_figures_fit_the_page(page, base_url, example):
+    """The ledger's and the trends' tables fit the content column at 1280 px: the theme
+    gives every header cell 5rem, and eight columns of short figures scrolled sideways, as
+    did the fixes that did not hold, whose last column was squeezed to a few letters."""
+    overflow = ("els => els.map(e => { const t = e.querySelector('table');"
+                " return [e.className, t.scrollWidth - e.closest('.md-content__inner').clientWidth]; })")
+    for url in ("actions/", "trends/"):
+        open_page(page, base_url, url)
+        widths = page.eval_on_selector_all(".pmkb-trend", overflow)
+        assert widths, url
+        assert [w for w in widths if w[1] > 0] == [], url
+    open_page(page, base_url, "actions/")
+    last = page.eval_on_selector_all(".pmkb-fixes tbody td:last-child", "els => els.map(e => e.clientWidth)")
+    assert last and min(last) > 100   # ids and dates on one line, not a letter or two wide
+
+
 def _visible_rows(pg) -> list[dict]:
     return pg.eval_on_selector_all(
         ".pmkb-index tbody tr", "rows => rows.filter(r => r.offsetParent !== null)"

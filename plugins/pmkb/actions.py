@@ -230,8 +230,8 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
         c = Counter(i.status for i in items)
         rows.append([str(plain(n)), str(len(items)), str(sum(i.overdue(today) for i in items)), str(c["open"]),
                      str(c["in-progress"]), str(c["done"]), str(c["wont-do"]), percent(completion_rate(items))])
-    return html_table([label, "items", "overdue", "open", "in progress", "done", "won't do",
-                       "completion rate (without won't do)"], rows)
+    # "completion rate": done / all but won't do, as the summary above says
+    return html_table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate"], rows)
 
 
 def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
@@ -259,16 +259,19 @@ def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
         href = escape(rel_url(src, category_src(category_id), directory_urls))
         return f'<a href="{href}">{plain(cat.title if cat else category_id)}</a>'
 
+    # Five columns, the item's type and completion in small print under its title, and the
+    # later incidents one per line: seven columns did not fit the page (the last one was
+    # squeezed to a few letters' width).
     rows = []
     for o in outcomes[:LIST_LIMIT]:
         item = kb.by_id[o.incident].action_items[o.position]
-        shown = ", ".join(f"{incident(b)} ({kb.by_id[b].started.astimezone(tz).date().isoformat()})"
-                          for b in o.first_later)
+        later = [f"{incident(b)} <small>{kb.by_id[b].started.astimezone(tz).date().isoformat()}</small>"
+                 for b in o.first_later]
         if o.later_count > len(o.first_later):
-            shown += f" and {o.later_count - len(o.first_later)} more"
-        rows.append([incident(o.incident), str(plain(item.title)), str(plain(item.type)),
-                     item.completed.isoformat() if item.completed else "–",
-                     ", ".join(category(c) for c, _ in o.categories), str(o.later_count), shown])
-    out.append(html_table(["Earlier incident", "Action item", "Type", "completed", "Category recurred",
-                           "later incidents", "first ones"], rows, ["l", "l", "l", "l", "l", "r", "l"]))
+            later.append(f"<small>and {o.later_count - len(o.first_later)} more</small>")
+        done = f" · completed {item.completed.isoformat()}" if item.completed else ""
+        rows.append([incident(o.incident), f"{plain(item.title)}<br><small>{plain(item.type)}{done}</small>",
+                     ", ".join(category(c) for c, _ in o.categories), str(o.later_count), "<br>".join(later)])
+    out.append(html_table(["Earlier incident", "Action item", "Category recurred", "later incidents", "first ones"],
+                          rows, ["l", "l", "l", "r", "l"], css_class="pmkb-fixes"))
     return "\n".join(out)

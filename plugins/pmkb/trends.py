@@ -120,14 +120,16 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[
     return "\n".join(lines) + "\n"
 
 
-def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None,
+               css_class: str = "") -> str:
     """An HTML table of figures (cells are HTML already), shown but not indexed; the first
     column left-aligned and the rest right-aligned unless `align` says otherwise."""
     align = align or ["l"] + ["r"] * (len(header) - 1)
     style = {"l": "", "r": ' style="text-align:right"', "c": ' style="text-align:center"'}
     head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
     body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>" for row in rows)
-    return (f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n'
+    classes = f"pmkb-trend {css_class}".strip()
+    return (f'<div class="{classes}" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n'
             f"<tbody>\n{body}\n</tbody></table></div>")
 
 
