@@ -17,7 +17,7 @@ from pmkb import trends as tr
 from pmkb.htmlutil import page_url
 from pmkb.metrics import trends
 from pmkb.metrics import _MEMO
-from pmkb.pages import ChartFile, LaterFile, SiteContext, fill, filled
+from pmkb.pages import ChartFile, LaterFile, SiteContext, category_src, fill, filled, incident_src
 
 X, Y = "data/schema-change", "monitoring/missing-alert"
 CTX = SiteContext(today=date(2025, 12, 31))
@@ -113,7 +113,7 @@ def test_trends_site_pages_files_and_links(kb):
     shown = {posixpath.normpath(posixpath.join(page_url(p.src_uri), m))
              for p in pages for m in re.findall(r'<img alt="[^"]+" src="([^"]+\.svg)"', html_of(p))}
     assert shown == set(charts)
-    targets = [tr.incident_src(i.id) for i in k.incidents] + [tr.category_src(c) for c in k.taxonomy.categories]
+    targets = [incident_src(i.id) for i in k.incidents] + [category_src(c) for c in k.taxonomy.categories]
     targets += ["metrics.md", "incidents/index.md"]
     assert links_resolve(pages, dests, targets) == []
 

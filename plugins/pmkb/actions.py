@@ -19,9 +19,10 @@ from markupsafe import escape
 from .htmlutil import rel_url
 from .metrics import fix_outcomes
 from .model import ActionItem, Incident
-from .pages import Filling, Page, SiteContext, StaticFile, category_src, fragments_only, incident_src, placeholder
+from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .render import plain
-from .trends import LIST_LIMIT, admonition, html_table, md_text, metrics_link, percent, rel, table
+from .blocks import PageLinks, figure_table
+from .trends import LIST_LIMIT, admonition, md_text, metrics_link, percent, rel, table
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -231,7 +232,7 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
         rows.append([str(plain(n)), str(len(items)), str(sum(i.overdue(today) for i in items)), str(c["open"]),
                      str(c["in-progress"]), str(c["done"]), str(c["wont-do"]), percent(completion_rate(items))])
     # "completion rate": done / all but won't do, as the summary above says
-    return html_table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate"], rows)
+    return figure_table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate"], rows)
 
 
 def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
@@ -251,13 +252,7 @@ def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
                    "them all.</p>")
     tz = kb.settings.tz
 
-    def incident(incident_id: str) -> str:
-        return f'<a href="{escape(rel_url(src, incident_src(incident_id), directory_urls))}">{escape(incident_id)}</a>'
-
-    def category(category_id: str) -> str:
-        cat = kb.taxonomy.categories.get(category_id)
-        href = escape(rel_url(src, category_src(category_id), directory_urls))
-        return f'<a href="{href}">{plain(cat.title if cat else category_id)}</a>'
+    w = PageLinks(kb, src, directory_urls)
 
     # Five columns, the item's type and completion in small print under its title, and the
     # later incidents one per line: seven columns did not fit the page (the last one was
@@ -265,13 +260,13 @@ def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
     rows = []
     for o in outcomes[:LIST_LIMIT]:
         item = kb.by_id[o.incident].action_items[o.position]
-        later = [f"{incident(b)} <small>{kb.by_id[b].started.astimezone(tz).date().isoformat()}</small>"
+        later = [f"{w.incident(b)} <small>{kb.by_id[b].started.astimezone(tz).date().isoformat()}</small>"
                  for b in o.first_later]
         if o.later_count > len(o.first_later):
             later.append(f"<small>and {o.later_count - len(o.first_later)} more</small>")
         done = f" · completed {item.completed.isoformat()}" if item.completed else ""
-        rows.append([incident(o.incident), f"{plain(item.title)}<br><small>{plain(item.type)}{done}</small>",
-                     ", ".join(category(c) for c, _ in o.categories), str(o.later_count), "<br>".join(later)])
-    out.append(html_table(["Earlier incident", "Action item", "Category recurred", "later incidents", "first ones"],
+        rows.append([w.incident(o.incident), f"{plain(item.title)}<br><small>{plain(item.type)}{done}</small>",
+                     ", ".join(w.category(c) for c, _ in o.categories), str(o.later_count), "<br>".join(later)])
+    out.append(figure_table(["Earlier incident", "Action item", "Category recurred", "later incidents", "first ones"],
                           rows, ["l", "l", "l", "r", "l"], css_class="pmkb-fixes"))
     return "\n".join(out)

@@ -14,15 +14,13 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from markupsafe import escape
-
-from .htmlutil import rel_url
 from .metrics import IncidentRecurrence, failed_fixes, fix_outcomes, local_date, memo, quarter_key, quarter_range, recurrence
 from .model import Incident
+from .blocks import PageLinks, admonition_html, figure_table, h
 from .pages import SiteContext, category_src, incident_src
-from .trends import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, h, human_minutes, percent
+from .trends import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, human_minutes, percent
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -52,37 +50,6 @@ def _category_index(kb: "KnowledgeBase") -> _CategoryIndex:
     return memo(kb, "notes.category_index", build)
 
 
-class _Html:
-    """Links and blocks of one page's notes."""
-
-    def __init__(self, kb: "KnowledgeBase", src: str, directory_urls: bool):
-        self.kb, self.src, self.directory_urls = kb, src, directory_urls
-
-    def link(self, to_src: str, text_html: str) -> str:
-        return f'<a href="{escape(rel_url(self.src, to_src, self.directory_urls))}">{text_html}</a>'
-
-    def incident(self, incident_id: str) -> str:
-        return self.link(incident_src(incident_id), h(incident_id))
-
-    def category(self, category_id: str) -> str:
-        cat = self.kb.taxonomy.categories.get(category_id)
-        return self.link(category_src(category_id), h(cat.title if cat else category_id))
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str]) -> str:
-    """A table of HTML cells, in the wrapper the stylesheet gives Material's table look."""
-    style = {"l": "", "r": ' style="text-align:right"'}
-    head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
-    body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>"
-                     for row in rows)
-    return f'<div class="pmkb-trend" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>\n'
-
-
-def _admonition(kind: str, title: str, inner_html: str) -> str:
-    # The markup Python-Markdown's admonition extension writes, which the theme styles.
-    return f'<div class="admonition {kind}">\n<p class="admonition-title">{title}</p>\n{inner_html}</div>\n'
-
-
 def _s(n: int, one: str = "", many: str = "s") -> str:
     return one if n == 1 else many
 
@@ -90,7 +57,7 @@ def _s(n: int, one: str = "", many: str = "s") -> str:
 def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, directory_urls: bool = True) -> str:
     """Recurrence notes for `categories/<layer>/<category>/`: occurrences over time, the gaps
     between them, recurrences and fixes that did not hold. No heading of its own."""
-    w = _Html(kb, category_src(category_id), directory_urls)
+    w = PageLinks(kb, category_src(category_id), directory_urls)
     tz = kb.settings.tz
     window = kb.settings.recurrence_window_days
     idx = _category_index(kb)
@@ -118,15 +85,15 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
              f"recurring it ({n_pairs} pair{_s(n_pairs)} of item and later incident).")
     out = [f"<p>{text}</p>\n"]
     if len(gaps) and len(gaps) < SMALL_N:
-        out.append(_admonition("warning", "Too few incidents to trust",
-                               f"<p>Fewer than {SMALL_N} gaps between occurrences: n={len(gaps)}. {SMALL_N_NOTE}</p>\n"))
+        out.append(admonition_html("warning", "Too few incidents to trust",
+                                   f"<p>Fewer than {SMALL_N} gaps between occurrences: n={len(gaps)}. {SMALL_N_NOTE}</p>\n"))
 
     per_q = Counter(quarter_key(i.started, tz) for i in incs)
     per_q_rec = Counter(quarter_key(i.started, tz) for i in recurring)
     out.append("<p><strong>Occurrences per quarter</strong></p>\n")
-    out.append(_table(["Quarter", "incidents", "recurrences"],
-                      ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarter_range(min(per_q), max(per_q))),
-                      ["l", "r", "r"]))
+    out.append(figure_table(["Quarter", "incidents", "recurrences"],
+                             ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarter_range(min(per_q), max(per_q))),
+                             ["l", "r", "r"]) + "\n")
 
     cut = f"; the {LIST_LIMIT} most recent of {len(incs)}" if len(incs) > LIST_LIMIT else ""
     out.append(f"<p><strong>Occurrences and the gaps between them</strong> (newest first{cut})</p>\n")
@@ -136,8 +103,8 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
         rows.append([w.incident(inc.id), h(inc.title), local_date(inc.started, tz).isoformat(),
                      human_minutes(gaps[k - 1]) if k > 0 else "first occurrence",
                      "yes" if category_id in rec[inc.id].recurs else "no"])
-    out.append(_table(["Incident", "Title", "Started", "since the previous one", f"recurrence (within {window} days)"],
-                      rows, ["l", "l", "l", "r", "l"]))
+    out.append(figure_table(["Incident", "Title", "Started", "since the previous one", f"recurrence (within {window} days)"],
+                             rows, ["l", "l", "l", "r", "l"]) + "\n")
 
     if n_pairs:
         failed = failed_fixes(kb)
@@ -154,7 +121,7 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
     return "".join(out)
 
 
-def _failed_fixes(w: _Html, rows_in: list[tuple[str, int, str, tuple[str, ...]]], total: int, title: str, *,
+def _failed_fixes(w: PageLinks, rows_in: list[tuple[str, int, str, tuple[str, ...]]], total: int, title: str, *,
                   show_later: bool = True, show_category: bool = True) -> str:
     """A table of (earlier incident, item position, later incident, categories), newest
     first, already cut to the rows shown out of `total`."""
@@ -172,9 +139,9 @@ def _failed_fixes(w: _Html, rows_in: list[tuple[str, int, str, tuple[str, ...]]]
             row.append(", ".join(w.category(c) for c in cats))
         rows.append(row)
     note = f"<p>The {len(rows_in)} most recent of {total}.</p>\n" if total > len(rows_in) else ""
-    return _admonition("danger", title, note + "<p>Action items marked done, completed before the later incident "
-                       "started, that addressed a category the later incident recurs.</p>\n"
-                       + _table(header, rows, ["l"] * len(header)))
+    return admonition_html("danger", title, note + "<p>Action items marked done, completed before the later incident "
+                           "started, that addressed a category the later incident recurs.</p>\n"
+                           + figure_table(header, rows, ["l"] * len(header)) + "\n")
 
 
 def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, directory_urls: bool = True) -> str:
@@ -184,7 +151,7 @@ def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, dire
     inc = kb.by_id.get(incident_id)
     if inc is None:
         return ""
-    w = _Html(kb, incident_src(incident_id), directory_urls)
+    w = PageLinks(kb, incident_src(incident_id), directory_urls)
     window = kb.settings.recurrence_window_days
     if not inc.categories:
         return "<p>No root-cause category is recorded yet, so recurrence cannot be assessed.</p>\n"
@@ -201,8 +168,8 @@ def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, dire
             lo = bisect_left(idx.starts[cat], inc.started - timedelta(days=window), 0, k)
             earlier = idx.members[cat][lo:k]
             rows.append([w.category(cat), str(len(earlier)), _with_gaps(w, earlier[::-1], inc, "earlier")])
-        out.append(_table(["Category", "earlier incidents", f"within {window} days (newest first)"], rows,
-                          ["l", "r", "l"]))
+        out.append(figure_table(["Category", "earlier incidents", f"within {window} days (newest first)"], rows,
+                                 ["l", "r", "l"]) + "\n")
     else:
         out.append(f"<p>Not a recurrence: no earlier incident within {window} days shares a root-cause category "
                    "with this one.</p>\n")
@@ -227,11 +194,11 @@ def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, dire
     if later_rows:
         out.append(f"<p><strong>Recurred later</strong>: incidents within {window} days after this one with the "
                    "same category.</p>\n")
-        out.append(_table(["Category", "later incidents", "first ones"], later_rows, ["l", "r", "l"]))
+        out.append(figure_table(["Category", "later incidents", "first ones"], later_rows, ["l", "r", "l"]) + "\n")
     return "".join(out)
 
 
-def _with_gaps(w: _Html, others: list[Incident], inc: Incident, word: str, limit: int = INCIDENT_LINK_LIMIT) -> str:
+def _with_gaps(w: PageLinks, others: list[Incident], inc: Incident, word: str, limit: int = INCIDENT_LINK_LIMIT) -> str:
     tz = w.kb.settings.tz
     parts = [f"{w.incident(o.id)} ({local_date(o.started, tz).isoformat()}, "
              f"{human_minutes(abs((inc.started - o.started).total_seconds()) / 60)} {word})" for o in others[:limit]]

@@ -22,12 +22,12 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from . import charts
+from .blocks import PageLinks, admonition_html, figure_table, h
 from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_date, memo,
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
-from .pages import (ChartFile, Filling, LaterFile, Page, SiteContext, category_src, heading, incident_src,
-                    placeholder)
+from .pages import ChartFile, Filling, LaterFile, Page, SiteContext, heading, placeholder
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -100,17 +100,6 @@ def rel(from_src: str, to_src: str) -> str:
     return quote("/".join(parts), safe="/-._~")
 
 
-def incident_link(incident_id: str, from_src: str) -> str:
-    return f"[{md_text(incident_id)}]({rel(from_src, incident_src(incident_id))})"
-
-
-def category_link(kb: "KnowledgeBase", category_id: str, from_src: str, with_id: bool = False) -> str:
-    cat = kb.taxonomy.categories.get(category_id)
-    title = cat.title if cat else category_id
-    text = f"{md_text(title)} (`{md_text(category_id)}`)" if with_id else md_text(title)
-    return f"[{text}]({rel(from_src, category_src(category_id))})"
-
-
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
     """A Markdown table; cells are Markdown already (escaped by the caller)."""
     align = align or ["l"] + ["r"] * (len(header) - 1)
@@ -118,19 +107,6 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
-
-
-def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None,
-               css_class: str = "") -> str:
-    """An HTML table of figures (cells are HTML already), shown but not indexed; the first
-    column left-aligned and the rest right-aligned unless `align` says otherwise."""
-    align = align or ["l"] + ["r"] * (len(header) - 1)
-    style = {"l": "", "r": ' style="text-align:right"', "c": ' style="text-align:center"'}
-    head = "".join(f"<th{style[a]}>{c}</th>" for c, a in zip(header, align))
-    body = "\n".join("<tr>" + "".join(f"<td{style[a]}>{c}</td>" for c, a in zip(row, align)) + "</tr>" for row in rows)
-    classes = f"pmkb-trend {css_class}".strip()
-    return (f'<div class="{classes}" data-search-exclude><table>\n<thead><tr>{head}</tr></thead>\n'
-            f"<tbody>\n{body}\n</tbody></table></div>")
 
 
 def admonition(kind: str, title: str, text: str) -> str:
@@ -193,12 +169,7 @@ def trends_json(kb: "KnowledgeBase") -> bytes:
     return (json.dumps(trends(kb), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def h(value: object) -> str:
-    """Front-matter text for inside an HTML fragment: one line, HTML-escaped."""
-    return str(escape(" ".join(str(value).split())))
-
-
-class _Writer:
+class _Writer(PageLinks):
     """Builds one trend page as HTML: headings, prose, warnings, tables and charts, put into
     the page after Markdown ran (`Page.fragments`). Markdown would parse nothing but
     generated text here, and its inline patterns cost as much per kilobyte of prose as the
@@ -208,8 +179,8 @@ class _Writer:
 
     def __init__(self, kb: "KnowledgeBase", ctx: SiteContext, src: str, chart_base: str, directory_urls: bool,
                  full: bool):
-        self.kb, self.ctx, self.src, self.chart_base = kb, ctx, src, chart_base
-        self.directory_urls, self.full = directory_urls, full
+        super().__init__(kb, src, directory_urls)
+        self.ctx, self.chart_base, self.full = ctx, chart_base, full
         self.html: list[str] = []
         self.search: list[str] = []
         self.headings: list[tuple[str, str, int]] = []
@@ -235,9 +206,7 @@ class _Writer:
         self.search.append(f"<p>{html}</p>")
 
     def warning(self, text_html: str) -> None:
-        # The markup of Python-Markdown's admonition extension, which the theme styles.
-        block = (f'<div class="admonition warning">\n<p class="admonition-title">Too few incidents to trust</p>\n'
-                 f"<p>{text_html}</p>\n</div>")
+        block = admonition_html("warning", "Too few incidents to trust", f"<p>{text_html}</p>\n").rstrip("\n")
         self.html.append(block)
         self.search.append(block)
 
@@ -249,28 +218,10 @@ class _Writer:
 
     def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> None:
         """An HTML table (cells are HTML already): shown, not indexed."""
-        self.html.append(html_table(header, rows, align))
+        self.html.append(figure_table(header, rows, align))
 
     def filling(self) -> Filling:
         return {"body": "\n".join(self.html)}, {"body": "".join(self.search)}, {"body": list(self.headings)}
-
-    # --- links
-
-    def href(self, to_src: str) -> str:
-        return str(escape(rel_url(self.src, to_src, self.directory_urls)))
-
-    def link(self, to_src: str, text_html: str) -> str:
-        return f'<a href="{self.href(to_src)}">{text_html}</a>'
-
-    def incident(self, incident_id: str) -> str:
-        return self.link(incident_src(incident_id), h(incident_id))
-
-    def category(self, category_id: str, with_id: bool = False) -> str:
-        cat = self.kb.taxonomy.categories.get(category_id)
-        text = h(cat.title if cat else category_id)
-        if with_id:
-            text += f" <code>{h(category_id)}</code>"
-        return self.link(category_src(category_id), text)
 
     def metrics_link(self, template: str) -> str:
         """`template` with the link to the metric definitions filled in, or nothing when the
