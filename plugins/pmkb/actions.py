@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from markupsafe import escape
 
+from .blocks import PageLinks, figure_table
 from .htmlutil import rel_url
 from .metrics import fix_outcomes
 from .model import ActionItem, Incident
 from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .render import plain
-from .blocks import PageLinks, figure_table
 from .trends import LIST_LIMIT, admonition, md_text, metrics_link, percent, rel, table
 
 if TYPE_CHECKING:
@@ -251,9 +251,7 @@ def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
         out.append(f"<p>The first {LIST_LIMIT} of {len(outcomes)}; <code>failed_fixes</code> in incidents.json has "
                    "them all.</p>")
     tz = kb.settings.tz
-
     w = PageLinks(kb, src, directory_urls)
-
     # Five columns, the item's type and completion in small print under its title, and the
     # later incidents one per line: seven columns did not fit the page (the last one was
     # squeezed to a few letters' width).
@@ -268,5 +266,5 @@ def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
         rows.append([w.incident(o.incident), f"{plain(item.title)}<br><small>{plain(item.type)}{done}</small>",
                      ", ".join(w.category(c) for c, _ in o.categories), str(o.later_count), "<br>".join(later)])
     out.append(figure_table(["Earlier incident", "Action item", "Category recurred", "later incidents", "first ones"],
-                          rows, ["l", "l", "l", "r", "l"], css_class="pmkb-fixes"))
+                            rows, ["l", "l", "l", "r", "l"], css_class="pmkb-fixes"))
     return "\n".join(out)

@@ -27,7 +27,7 @@ from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_dat
                       quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
-from .pages import ChartFile, Filling, LaterFile, Page, SiteContext, heading, placeholder
+from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -183,7 +183,7 @@ class _Writer(PageLinks):
         self.ctx, self.chart_base, self.full = ctx, chart_base, full
         self.html: list[str] = []
         self.search: list[str] = []
-        self.headings: list[tuple[str, str, int]] = []
+        self.headings: list[Heading] = []
         self.ids: set[str] = set()
         self.charts: list[tuple[str, dict[str, Any]]] = []
 
@@ -195,10 +195,10 @@ class _Writer(PageLinks):
         self.heading(1, title)
 
     def heading(self, level: int, title: str) -> None:
-        hid = self._id(title)
-        self.html.append(heading(self.ctx, level, hid, h(title)))
-        self.search.append(f'<h{level} id="{hid}">{h(title)}</h{level}>')
-        self.headings.append((hid, h(title), level))
+        hid, text = self._id(title), h(title)
+        self.html.append(heading(self.ctx, level, hid, text))
+        self.search.append(f'<h{level} id="{hid}">{text}</h{level}>')
+        self.headings.append((hid, text, level))
 
     def para(self, html: str) -> None:
         """A paragraph (HTML; front-matter text in it escaped by the caller)."""
@@ -225,8 +225,8 @@ class _Writer(PageLinks):
 
     def metrics_link(self, template: str) -> str:
         """`template` with the link to the metric definitions filled in, or nothing when the
-        site has none (see `metrics_link`)."""
-        page = self.ctx.extra.get("metrics_page", "metrics.md")
+        site has none (see `metrics_page`)."""
+        page = metrics_page(self.ctx)
         return template.format(self.href(page)) if page else ""
 
     def _id(self, title: str) -> str:
@@ -328,12 +328,17 @@ def _scoped_filling(kb: "KnowledgeBase", ctx: SiteContext, src: str, noun: str, 
     return w.filling()
 
 
+def metrics_page(ctx: SiteContext) -> str | None:
+    """The src_uri of the metric definitions page: `metrics.md` of the docs folder unless
+    `ctx.extra["metrics_page"]` names another, or is None: a knowledge base without the
+    page must not get broken links (`mkdocs build --strict` fails on them)."""
+    return ctx.extra.get("metrics_page", "metrics.md")
+
+
 def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
-    """`template` with the relative link to the metric definitions page filled in, or
-    nothing when the site has none. The page is `metrics.md` of the docs folder unless
-    `ctx.extra["metrics_page"]` names another src_uri, or is None: a knowledge base
-    without the page must not get broken links (`mkdocs build --strict` fails on them)."""
-    page = ctx.extra.get("metrics_page", "metrics.md")
+    """`template` with the relative Markdown link to the metric definitions page filled
+    in, or nothing when the site has none."""
+    page = metrics_page(ctx)
     return template.format(rel(from_src, page)) if page else ""
 
 
