@@ -498,3 +498,17 @@ def test_a_serve_rebuild_shows_the_edit(kb, tmp_path):
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, True]
     page = (tmp_path / "site" / "incidents" / "inc-2025-001" / "index.html").read_text(encoding="utf-8")
     assert "Added while previewing." in page
+
+
+def test_generated_sections_are_listed_when_the_body_starts_with_an_h1(kb, tmp_path):
+    """The theme lists only what is under a page's first h1. A draft without failure
+    dimensions or root causes whose body starts with `# Heading` still lists its generated
+    sections (action items, recurrence) in the table of contents."""
+    kb.write_config()
+    item = "action_items: [{title: Add an alert, type: detection, owner: sre, due: 2025-07-01, status: open}]"
+    kb.add("a.md", incident_text("INC-2025-001", status="draft", extra=item, body="# Background\n\n## Details\n\nText.\n"))
+    build_site(kb.root, tmp_path / "site")
+    page = parse_tree((tmp_path / "site" / "incidents" / "inc-2025-001" / "index.html").read_text(encoding="utf-8"))
+    toc = page.find("nav", cls="md-nav--secondary")
+    hrefs = [a.attrs["href"] for a in toc.find_all("a")]
+    assert hrefs == ["#details", "#action-items", "#recurrence"], hrefs

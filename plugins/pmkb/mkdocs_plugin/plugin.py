@@ -217,6 +217,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             inserts.append((index, _nested([AnchorLink(title, renames.get(hid, hid), level) for hid, title, level in hs])))
         for index, links in sorted(inserts, key=lambda x: -x[0]):   # from the end, so indexes hold
             items[index:index] = links
+        if items and items[0].level == 1 and len(items) > 1:
+            # The body began with an h1 and nothing generated came before it: the theme lists
+            # only what is under a first h1, so the generated sections after it go under it.
+            ours = {id(link) for _, links in inserts for link in links}
+            items[0].children.extend(link for link in items[1:] if id(link) in ours)
+            items = [items[0], *(item for item in items[1:] if id(item) not in ours)]
         page.toc = TableOfContents(items)
         if page.present_anchor_ids is not None:
             page.present_anchor_ids |= {renames.get(hid, hid) for hs in headings.values() for hid, _, _ in hs}
