@@ -5,13 +5,19 @@ export NO_MKDOCS_2_WARNING := 1
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
+# requirements.lock holds the exact versions the site and the tests run with, resolved from
+# pyproject.toml's ranges for every Python from 3.10 on; `make lock` refreshes it.
+LOCK = requirements.lock
+UV_VERSION = 0.13.8
+LATEST = .venv-latest
 
-.PHONY: site serve test validate bench chromium clean
+.PHONY: site serve test test-latest lock validate bench chromium clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 site: $(STAMP)                   ## build the site from incidents/ into site/
@@ -25,6 +31,22 @@ validate: $(STAMP)
 
 test: $(STAMP) chromium          ## the whole test suite, browser tests included
 	$(BIN)/python -m pytest
+
+# The suite against the newest versions pyproject.toml's ranges allow, in a venv of its
+# own: an upstream release that breaks us shows here before `make lock` takes it in.
+test-latest: chromium
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest -p no:cacheprovider
+
+# Re-resolve the lock from pyproject.toml's ranges (newest allowed versions), then reinstall.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.10 --quiet -o $(LOCK)
+	rm -f $(STAMP)
+	$(MAKE) $(STAMP)
 
 # The figures of docs/performance.md at N = 1,000 (a few minutes); the document gives the
 # commands for N = 10,000 (half an hour).
@@ -41,4 +63,4 @@ chromium:
 	fi
 
 clean:
-	rm -rf site .pytest_cache
+	rm -rf site .pytest_cache $(LATEST)

@@ -22,6 +22,7 @@ from yaml.resolver import Resolver
 
 try:  # libyaml's parser and composer are several times faster; the pure ones give the same nodes.
     from yaml._yaml import CParser as _Parser
+    _ScanLoader: type = yaml.CSafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -34,6 +35,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
             Scanner.__init__(self)
             Parser.__init__(self)
             Composer.__init__(self)
+
+    _ScanLoader = yaml.SafeLoader
 
 _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (_T + n for n in ("str", "int", "float", "bool", "null", "timestamp"))
@@ -99,10 +102,16 @@ class _Loader(_Parser, Resolver):
     ascend_resolver = staticmethod(tuple)
     resolve = staticmethod(slice)
 
-# libyaml's composer recurses in C and crashes the interpreter past ~25,000 levels of
-# nesting; Python's own recursion limit stops our walk far earlier. Text shorter than
-# this cannot nest that deep, so only long front matter pays for the depth estimate.
-_DEPTH_LIMIT = 10_000
+# How deep front matter may nest. Real postmortems nest four or five levels; libyaml
+# (PyYAML 6.0.4 and later) refuses past 1,000 levels with a message of its own, older
+# builds crash the interpreter past ~25,000, and our value builder recurses in Python.
+# One limit of ours, well below all three, gives the author one clear message whichever
+# library is installed.
+_DEPTH_LIMIT = 100
+_DEEP_MESSAGE = f"the front matter nests more than {_DEPTH_LIMIT} levels deep; flatten it"
+_OPENING = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+            yaml.BlockMappingStartToken)
+_CLOSING = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
 
 # YAML 1.1 takes these for line breaks; most editors show none. Pasted into a title, one
 # breaks the front matter with a message about a line the author cannot see.
@@ -128,16 +137,48 @@ class Parsed:
     problems: list[YamlProblem]  # problems found while building values (duplicate keys, tags)
 
 
-def _depth_bound(text: str) -> int:
-    """A cheap upper bound on how deep the YAML can nest."""
+def _could_nest_deeply(text: str) -> bool:
+    """A cheap upper bound that lets almost every file skip the exact depth scan.
+
+    Each flow level needs a bracket; each block level needs more indentation or a compact
+    `- `, `: ` or `? ` on the line. Brackets inside quoted text (pasted JSON logs) count
+    here too, which is why a positive answer only triggers the scan."""
     flow = text.count("[") + text.count("{")
+    if flow > _DEPTH_LIMIT:
+        return True
     block = 0
     for line in text.split("\n"):
         if len(line) > block:  # a line cannot add more levels than it has characters
             stripped = line.lstrip(" ")
-            est = len(line) - len(stripped) + line.count("-") + line.count(":") + line.count("?") + 1
-            block = max(block, est)
-    return flow + block
+            block = max(block, len(line) - len(stripped) + line.count("-") + line.count(":") + line.count("?") + 1)
+    return flow + block > _DEPTH_LIMIT
+
+
+def _too_deep(text: str) -> YamlProblem | None:
+    """Where the nesting first passes _DEPTH_LIMIT, from libyaml's tokens.
+
+    The scanner is iterative (it never recurses), so this is safe at any depth, and only
+    real structure counts: brackets inside strings are part of scalar tokens."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=_ScanLoader):
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > _DEPTH_LIMIT:
+                    return YamlProblem(_DEEP_MESSAGE, token.start_mark.line + 1, token.start_mark.column + 1)
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        if _is_depth_error(exc):
+            mark = getattr(exc, "problem_mark", None)
+            return YamlProblem(_DEEP_MESSAGE, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1)
+        return None  # a syntax error: the parser reports it with its own message
+    return None
+
+
+def _is_depth_error(exc: BaseException) -> bool:
+    """libyaml's own nesting limit (PyYAML 6.0.4 and later), whatever its wording."""
+    return "nesting depth" in str(exc)
 
 
 def parse(text: str, first_line: int = 1) -> Parsed:
@@ -145,8 +186,10 @@ def parse(text: str, first_line: int = 1) -> Parsed:
 
     `first_line` is the file's line number of the text's first line: messages that name
     other lines (a key given twice) name them as the user sees them in the file."""
-    if len(text) > _DEPTH_LIMIT and _depth_bound(text) > _DEPTH_LIMIT:
-        raise YamlProblem(f"the front matter nests more than {_DEPTH_LIMIT} levels deep; flatten it", 1, 1)
+    if _could_nest_deeply(text):
+        deep = _too_deep(text)
+        if deep is not None:
+            raise deep
     hidden = _HIDDEN_BREAKS.search(text)
     if hidden:
         raise _hidden_break(text, hidden)
@@ -155,6 +198,8 @@ def parse(text: str, first_line: int = 1) -> Parsed:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if _is_depth_error(exc):
+            raise YamlProblem(_DEEP_MESSAGE, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1) from None
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         if "found undefined alias" in message or "found duplicate anchor" in message:
             message += "; anchors and aliases are not allowed, write the value out"
@@ -178,7 +223,7 @@ def parse(text: str, first_line: int = 1) -> Parsed:
     try:
         value = builder.build(root)
     except RecursionError:
-        raise YamlProblem("the front matter nests too deeply; flatten it", 1, 1) from None
+        raise YamlProblem(_DEEP_MESSAGE, 1, 1) from None
     if careful:
         builder.problems.extend(_anchor_problems(text))
     return Parsed(value, root, builder.problems)
