@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .diagnostics import Diagnostic, sort_key
+from .facets import FACETS, name_variants
 from .frontmatter import MAX_BYTES
 from .model import Incident
 from .schema import load_checker
@@ -369,6 +370,30 @@ def _cross_file(results: list[FileResult]) -> list[Diagnostic]:
             if rid not in ids:
                 diags.append(Diagnostic(r.shown, line, col, "error",
                                         f"related: no incident has the id '{rid}'{did_you_mean(rid, ids)}"))
+    return diags + _name_variants(results)
+
+
+def _name_variants(results: list[FileResult]) -> list[Diagnostic]:
+    """A warning at every spelling of a name that other files write differently only by
+    case or punctuation (GitHub / Github, DataDog / data-dog): recurrence, the trends and
+    the name's page would count them as two."""
+    uses: dict[str, dict[str, int]] = {k: {} for k in FACETS}
+    for r in results:
+        for kind, value in {(k, v) for k, v, _, _ in r.names}:
+            uses[kind][value] = uses[kind].get(value, 0) + 1
+    variants = name_variants(uses)
+    diags = []
+    for r in results:
+        for kind, value, line, col in r.names:
+            v = variants.get((kind, value))
+            if v is None:
+                continue
+            facet = FACETS[kind]
+            diags.append(Diagnostic(r.shown, line, col, "warning",
+                                    f"{facet.field}: '{value}' differs from '{v.usual}' ({v.uses} incident"
+                                    f"{'s' if v.uses != 1 else ''}) only by case or punctuation (did you mean "
+                                    f"'{v.usual}'?); write the {facet.noun} the same way everywhere, or recurrence "
+                                    f"and the trends count two {facet.plural}"))
     return diags
 
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from .diagnostics import Diagnostic
 from .frontmatter import ReadProblem, decode, split
-from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
+from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, Link, ModelRef, RootCause, Source,
                     TimelineEvent)
 from .schema import SchemaChecker, field_name
 from .suggest import did_you_mean
@@ -44,6 +44,9 @@ class FileResult:
     id: str | None = None              # the id, when readable, even if the file has errors
     id_line: int = 1
     related: tuple[tuple[str, int, int], ...] = ()   # (id, line, column) of each explicit link
+    # (facet kind, value, line, column) of each name it gives (services, team, models,
+    # datasets, tags): the knowledge base compares spellings across files
+    names: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -112,10 +115,32 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = T
         result.id_line = rep.at(("id",))[0]
     if isinstance(fm.get("related"), list):
         result.related = tuple((r, *rep.at(("related", i))) for i, r in enumerate(fm["related"]) if isinstance(r, str))
+    result.names = tuple((kind, value, *rep.at(path)) for kind, value, path in _names(fm))
     if result.ok and build:
         source = Source(path, shown, parts.body, parts.body_line, data_digest or digest(data))
         result.incident = _build(fm, times, source)
     return result
+
+
+# (facet kind, field, key inside an item or None)
+_NAME_FIELDS = (("services", "services", None), ("models", "models", "name"), ("datasets", "datasets", "name"),
+                ("tags", "tags", None))
+
+
+def _names(fm: dict) -> Iterator[tuple[str, str, tuple]]:
+    """(facet kind, value, path) of each name the front matter gives."""
+    if isinstance(fm.get("team"), str):
+        yield "teams", fm["team"], ("team",)
+    for kind, key, inner in _NAME_FIELDS:
+        values = fm.get(key)
+        if not isinstance(values, list):
+            continue
+        for i, v in enumerate(values):
+            if inner is not None:
+                if isinstance(v, dict) and isinstance(v.get(inner), str):
+                    yield kind, v[inner], (key, i, inner)
+            elif isinstance(v, str):
+                yield kind, v, (key, i)
 
 
 def _items(fm: dict, key: str) -> Iterator[tuple[int, dict]]:
@@ -246,4 +271,5 @@ def _build(fm: dict[str, Any], times: dict[tuple, Any], source: Source) -> Incid
         dimensions=tuple(DimensionFinding(k, v["contribution"], _tuple(v.get("evidence")))
                          for k, v in (fm.get("dimensions") or {}).items()),
         root_causes=root_causes, trigger=fm.get("trigger"), action_items=actions, timeline=timeline,
-        related=_tuple(fm.get("related")), tags=_tuple(fm.get("tags")), front_matter=fm, source=source)
+        related=_tuple(fm.get("related")), tags=_tuple(fm.get("tags")), front_matter=fm, source=source,
+        links=tuple(Link(ln["title"], ln["url"]) for ln in fm.get("links", ())))
