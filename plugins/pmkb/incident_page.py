@@ -8,11 +8,12 @@ from datetime import datetime
 
 from markupsafe import escape
 
+from .facets import FACETS, FacetIndex, facet_index
 from .graph import Related
 from .htmlutil import human_minutes, local_time, rel_url
 from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
-from .metrics import durations
+from .metrics import durations, failed_fixes, recurrence
 from .model import Incident
 from .pages import Filling, Heading, Page, SiteContext, category_src, heading, incident_src, placeholder
 from .recurrence_notes import incident_notes
@@ -58,7 +59,7 @@ def _offset(start: datetime, at: datetime) -> str:
     return ("T+" if minutes >= 0 else "T−") + human_minutes(abs(minutes))
 
 
-def _search_text(inc: Incident, severity, root_causes: list[dict]) -> dict[str, str]:
+def _search_text(inc: Incident, severity, root_causes: list[dict], started: str) -> dict[str, str]:
     """What the search index gets in place of each fragment: the words people look an
     incident up by (what, which service, who, why, what was done), as one paragraph per
     section, without the markup, times, figures and cross-links of the page. The body is
@@ -69,13 +70,18 @@ def _search_text(inc: Incident, severity, root_causes: list[dict]) -> dict[str, 
         text = " ".join(" ".join(str(p).split()) for p in parts if p)
         return f"<p>{escape(text)}</p>" if text else ""
 
-    facts = [inc.severity, severity.title if severity else "", inc.status, *[f"#{t}" for t in inc.tags],
+    lead = f"{inc.id} · {inc.severity} · {started} · {inc.status}"
+    causes = [f"Root cause: {rc['category']} {rc['title']}: {rc['description']}" for rc in root_causes]
+
+    facts = [severity.title if severity else "", *[f"#{t}" for t in inc.tags],
              *inc.services, inc.team or "", *inc.authors, *[m.name for m in inc.models],
              *[d.name for d in inc.datasets], inc.impact or "", inc.trigger or ""]
     return {
         # an id, so that the search index takes the h1 as the page's title, as for a Markdown heading
-        "header": f'<h1 id="title">{escape(inc.id)}: {escape(inc.title)}</h1>{para([inc.summary or ""])}{para(facts)}',
-        "causes": para([f"{rc['category']} {rc['title']}: {rc['description']}" for rc in root_causes]),
+        # severity and date first: the theme shows the start of a page's text under its title
+        # in the search results, so that a reader can tell the incidents apart there
+        "header": (f'<h1 id="title">{escape(inc.id)}: {escape(inc.title)}</h1>{para([lead])}{para([inc.summary or ""])}'
+                   f'{para(facts)}{para(causes)}'),
         "actions": para([f"{a.title} ({a.owner})." for a in inc.action_items]),
     }
 
@@ -91,12 +97,15 @@ def _known(kb: KnowledgeBase, related: list[Related]) -> list[Related]:
 
 
 # The page's own sections: (fragment, heading id, title). "top" comes before the author's
-# body, "bottom" after it; a section without content is left out.
-_SECTIONS = (("top", "failure-dimensions", "Failure dimensions", "dimensions"),
-             ("top", "root-cause-categories", "Root-cause categories", "causes"),
-             ("bottom", "action-items", "Action items", "actions"),
-             ("bottom", "recurrence", "Recurrence", "recurrence"),
-             ("bottom", "related-incidents", "Related incidents", "related"))
+# body, "bottom" after it; a section without content is left out. The header (facts, root
+# causes, links, timeline) comes first, then the authors' own words; after them what a
+# reader acts on (action items) and reads next (related incidents), then the analysis that
+# is mostly figures. Root causes have no heading of their own: the templates give the
+# authors a "Root causes" section, and two headings of that name read as a repeat.
+_SECTIONS = (("bottom", "action-items", "Action items", "actions"),
+             ("bottom", "related-incidents", "Related incidents", "related"),
+             ("bottom", "failure-dimensions", "Failure dimensions", "dimensions"),
+             ("bottom", "recurrence", "Recurrence", "recurrence"))
 
 
 def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
@@ -117,13 +126,46 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     return Page(src, title, markdown, edit_path=inc.source.path)
 
 
+def _chips(inc: Incident, src: str, facets: FacetIndex, directory_urls: bool) -> dict[str, list[dict]]:
+    """Each service, team, model, data set and tag of the incident, with the href of its page."""
+    def href(kind: str, name: str) -> str:
+        return rel_url(src, facets.src(kind, name), directory_urls)
+
+    chips = {kind: [{"name": v, "href": href(kind, v)} for v in facet.values(inc)] for kind, facet in FACETS.items()}
+    # models and data sets as written, each with its version (one model may serve twice)
+    chips["models"] = [{"name": m.name, "version": m.version, "href": href("models", m.name)} for m in inc.models]
+    chips["datasets"] = [{"name": d.name, "version": d.version, "href": href("datasets", d.name)} for d in inc.datasets]
+    return chips
+
+
+def _links(inc: Incident) -> list[dict]:
+    # The schema admits http(s) addresses only; checked again here because this becomes an href.
+    return [{"title": ln.title, "href": ln.url} for ln in inc.links if ln.url.startswith(("http://", "https://"))]
+
+
+def _recurrence_summary(kb: KnowledgeBase, inc: Incident) -> str:
+    """The one line a reader sees of the recurrence notes before opening them."""
+    if not inc.categories:
+        return "No root-cause category recorded yet"
+    recurs = recurrence(kb)[inc.id].recurs
+    failed = len(failed_fixes(kb)[inc.id])
+    if not recurs:
+        return "Not a recurrence of an earlier incident"
+    n = len(recurs)
+    line = f"Recurs {n} root-cause categor{'y' if n == 1 else 'ies'} of earlier incidents"
+    if failed:
+        line += f"; {failed} fix{'es' if failed != 1 else ''} marked done did not hold"
+    return line
+
+
 def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related], ctx: SiteContext,
-                       directory_urls: bool = True
+                       directory_urls: bool = True, facets: FacetIndex | None = None
                        ) -> Filling:
     """The HTML above and below the author's body ("top", "bottom"), the text the search
     index gets for each, and the headings in each."""
     tax, tz = kb.taxonomy, kb.settings.tz
     src = incident_src(inc.id)
+    facets = facets or facet_index(kb.incidents)
     dimensions = _dimensions(kb, inc)
     root_causes = [{"category": rc.category, "title": tax.categories[rc.category].title, "description": rc.description,
                     "href": rel_url(src, category_src(rc.category), directory_urls)} for rc in inc.root_causes]
@@ -144,12 +186,20 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
         d={k: human_minutes(v) for k, v in durations(inc).items()},
         track=_track(inc), events=events, dimensions=dimensions, root_causes=root_causes,
         actions=[{"item": a, "overdue": a.overdue(ctx.today)} for a in inc.action_items],
-        related=related_view,
+        related=related_view, chips=_chips(inc, src, facets, directory_urls), links=_links(inc),
     )
-    blocks["recurrence"] = incident_notes(kb, inc.id, ctx, directory_urls)
-    present = {"dimensions": bool(dimensions), "causes": bool(root_causes), "actions": bool(inc.action_items),
+    notes = incident_notes(kb, inc.id, ctx, directory_urls)
+    if notes:
+        # Tables of earlier and later incidents run long: folded under their one-line gist,
+        # so that nothing after them is pushed down the page.
+        kind = "warning" if failed_fixes(kb)[inc.id] else "abstract"
+        blocks["recurrence"] = (f'<details class="pmkb-fold pmkb-recurrence {kind}"><summary>'
+                                f"{escape(_recurrence_summary(kb, inc))}</summary>\n{notes}</details>")
+    else:
+        blocks["recurrence"] = ""
+    present = {"dimensions": bool(dimensions), "actions": bool(inc.action_items),
                "recurrence": bool(blocks["recurrence"]), "related": bool(related_view)}
-    words = _search_text(inc, severity, root_causes)
+    words = _search_text(inc, severity, root_causes, inc.started.astimezone(tz).date().isoformat())
     html = {"top": [blocks["header"], blocks["timeline"]], "bottom": []}
     search = {"top": [words["header"]], "bottom": []}
     headings: dict[str, list[Heading]] = {"top": [], "bottom": []}

@@ -25,6 +25,7 @@ from . import charts
 from .blocks import PageLinks, admonition_html, figure_table, h
 from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_date, memo,
                       quarter_key, quarter_range, recurrence, summarize, trends)
+from .facets import addresses, page_src as facet_page_src
 from .htmlutil import rel_url
 from .model import Incident
 from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
@@ -278,9 +279,8 @@ class _FullPage:
 
 def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
                 directory_urls: bool = True) -> tuple[list[Page], list[LaterFile | ChartFile]]:
-    """trends.json, trends/index.md, and one trend page per service
-    (trends/services/<slug>.md) and per team (trends/teams/<slug>.md), with their charts
-    under trends/charts/.
+    """trends.json and trends/index.md, with its charts under trends/charts/. (Each service
+    and team has a page of its own, facet_pages.py, that the page links to.)
 
     Every page comes with a `make`, and the files with what makes them: the site build
     runs them beside MkDocs. The figures (the recurrence relation among them) are worked
@@ -292,21 +292,6 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
     pages = [Page(src, "Trends", _markdown("Trends"), in_nav=True, make=full.filling)]
     dests = [f"trends/charts/all-{name}.svg" for name in FULL_CHARTS] if kb.incidents else []
 
-    by_service: dict[str, list[Incident]] = defaultdict(list)
-    by_team: dict[str, list[Incident]] = defaultdict(list)
-    for inc in kb.incidents:
-        for svc in dict.fromkeys(inc.services):
-            by_service[svc].append(inc)
-        if inc.team:
-            by_team[inc.team].append(inc)
-    for kind, groups, noun in (("services", by_service, "service"), ("teams", by_team, "team")):
-        names = slugs(groups)
-        for name, incs in sorted(groups.items()):
-            page_src = f"trends/{kind}/{names[name]}.md"
-            title = f"Trends: {noun} {name}"
-            # Material prints page titles unescaped: the title goes in HTML-escaped.
-            pages.append(Page(page_src, str(escape(title)), _markdown(title),
-                              make=partial(_scoped_filling, kb, ctx, page_src, noun, name, incs, directory_urls)))
     return pages, [LaterFile("trends.json", partial(trends_json, kb)),
                    *(ChartFile(dest, partial(full.chart, dest)) for dest in dests)]
 
@@ -314,18 +299,6 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
 def _markdown(title: str) -> str:
     # The title goes in the page's meta, so MkDocs does not look for it in the HTML.
     return f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n---\n\n{placeholder('body')}\n"
-
-
-def _scoped_filling(kb: "KnowledgeBase", ctx: SiteContext, src: str, noun: str, name: str, incs: list[Incident],
-                    directory_urls: bool) -> Filling:
-    w = _Writer(kb, ctx, src, "", directory_urls, full=False)
-    w.title(f"Trends: {noun} {name}")
-    field = "services" if noun == "service" else "team"
-    w.para(f"Incidents whose <code>{field}</code> {'include' if noun == 'service' else 'is'} <strong>{h(name)}</strong>. "
-           f'<a href="{w.href("trends/index.md")}">All trends</a>'
-           + w.metrics_link(' · <a href="{}">metric definitions</a>'))
-    _scope_sections(w, _scope(kb, incs))
-    return w.filling()
 
 
 def metrics_page(ctx: SiteContext) -> str | None:
@@ -618,11 +591,11 @@ def _index_of_views(w: _Writer) -> None:
         if not stats:
             continue
         shown = True
-        names = slugs(stats)
+        names = addresses(stats)
         w.heading(2, f"By {noun}")
         w.table([noun.capitalize(), "incidents", "recurrences", "recurrence rate", "median time to resolve",
                  "p90 time to resolve", "n"],
-                ([w.link(f"trends/{kind}/{names[n]}.md", h(n)), str(g["incidents"]), str(g["recurrences"]),
+                ([w.link(facet_page_src(kind, names[n]), h(n)), str(g["incidents"]), str(g["recurrences"]),
                   percent(g["recurrence_rate"]), human_minutes(g["time_to_resolve"]["median"]),
                   human_minutes(g["time_to_resolve"]["p90"]), str(g["time_to_resolve"]["n"])]
                  for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0]))))
