@@ -48,7 +48,7 @@ lock: $(STAMP)
 	rm -f $(STAMP)
 	$(MAKE) $(STAMP)
 
-# The figures of docs/performance.md at N = 1,000 (a few minutes); the document gives the
+# The figures of engineering/performance.md at N = 1,000 (a few minutes); the document gives the
 # commands for N = 10,000 (half an hour).
 bench: $(STAMP)
 	$(BIN)/python tools/benchmark.py validate --n 1000

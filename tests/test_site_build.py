@@ -401,7 +401,7 @@ def test_background_rendering_gives_the_same_site(tmp_path):
 
 def test_search_index_holds_words_not_markup(built):
     """Incident pages are indexed by their words: action items and root causes with the
-    page, the timeline, recurrence notes and related links not (docs/decisions.md)."""
+    page, the timeline, recurrence notes and related links not (engineering/decisions.md)."""
     docs = json.loads((built.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
     checked = 0
     for inc in built.loaded.incidents:

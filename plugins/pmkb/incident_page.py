@@ -64,7 +64,7 @@ def _search_text(inc: Incident, severity, root_causes: list[dict], started: str)
     incident up by (what, which service, who, why, what was done), as one paragraph per
     section, without the markup, times, figures and cross-links of the page. The body is
     indexed as written. Indexing then costs about what the body costs, and the index stays
-    small (docs/performance.md); the dimensions' evidence, the timeline's events and the
+    small (engineering/performance.md); the dimensions' evidence, the timeline's events and the
     recurrence notes are on the page but not in the index."""
     def para(parts: list[str]) -> str:
         text = " ".join(" ".join(str(p).split()) for p in parts if p)
