@@ -70,17 +70,17 @@ def _search_text(inc: Incident, severity, root_causes: list[dict], started: str)
         text = " ".join(" ".join(str(p).split()) for p in parts if p)
         return f"<p>{escape(text)}</p>" if text else ""
 
-    lead = f"{inc.id} · {inc.severity} · {started} · {inc.status}"
+    lead = f"{inc.id} · {inc.severity} · {started}"
     causes = [f"Root cause: {rc['category']} {rc['title']}: {rc['description']}" for rc in root_causes]
 
-    facts = [severity.title if severity else "", *[f"#{t}" for t in inc.tags],
+    facts = [severity.title if severity else "", inc.status, *[f"#{t}" for t in inc.tags],
              *inc.services, inc.team or "", *inc.authors, *[m.name for m in inc.models],
              *[d.name for d in inc.datasets], inc.impact or "", inc.trigger or ""]
     return {
-        # an id, so that the search index takes the h1 as the page's title, as for a Markdown heading
-        # severity and date first: the theme shows the start of a page's text under its title
-        # in the search results, so that a reader can tell the incidents apart there
-        "header": (f'<h1 id="title">{escape(inc.id)}: {escape(inc.title)}</h1>{para([lead])}{para([inc.summary or ""])}'
+        # The h1 is the result's title in search (an id on it, so the index takes it as the
+        # page's title, as for a Markdown heading). Severity and date go in it: the theme shows
+        # only the paragraphs that match under a title, and a reader picks among incidents by them.
+        "header": (f'<h1 id="title">{escape(lead)}: {escape(inc.title)}</h1>{para([inc.summary or ""])}'
                    f'{para(facts)}{para(causes)}'),
         "actions": para([f"{a.title} ({a.owner})." for a in inc.action_items]),
     }
