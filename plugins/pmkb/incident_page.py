@@ -122,6 +122,12 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
     if inc.summary:
         meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
+    names = list(dict.fromkeys(str(escape(v)) for facet in FACETS.values() for v in facet.values(inc)))
+    if names:
+        # The theme's search weighs a page's `tags` above its title and text: a search for a
+        # service, model, data set or team lists the incidents that name it first, before
+        # pages that only mention a word of it. (Escaped: the theme shows them as HTML.)
+        meta.append(f"tags: {json.dumps(names, ensure_ascii=False)}")
     markdown = "\n".join(["---", *meta, "---", "", placeholder("top"), "", body.strip(), "", placeholder("bottom"), ""])
     return Page(src, title, markdown, edit_path=inc.source.path)
 

@@ -1,8 +1,9 @@
 /* pmkb: filter and sort the incident index in the page, no server. Rows carry data-*
    attributes; each <select data-key> narrows the rows to those whose attribute holds the
    value, the text box to those holding every word typed, and the column headings sort.
-   The state lives in the address (?sev=SEV2&q=schema&sort=sev&dir=asc): a filtered list
-   can be shared as a link, and a reload or the back button shows the same view. */
+   The state lives in the address (?sev=SEV2&text=schema&sort=sev&dir=asc; not "q", which
+   the theme reads as a search to open): a filtered list can be shared as a link, and a
+   reload or the back button shows the same view. */
 (function () {
   var LISTS = { cat: " ", svc: "|", model: "|", tag: "|" };   // attributes that hold several values
   var SORTS = ["id", "title", "sev", "date", "status", "cat"];
@@ -22,7 +23,7 @@
       }).join(" ")).toLowerCase();
     });
     var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-key]"));
-    var text = form.querySelector("input[data-key=q]");
+    var text = form.querySelector("input[data-key=text]");
     var out = form.querySelector("output");
     var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var sort = { key: "date", dir: "desc" };
@@ -86,7 +87,7 @@
 
     function save() {
       var params = new URLSearchParams();
-      if (text && text.value.trim()) params.set("q", text.value.trim());
+      if (text && text.value.trim()) params.set("text", text.value.trim());
       selects.forEach(function (s) { if (s.value) params.set(s.dataset.key, s.value); });
       if (sort.key !== "date" || sort.dir !== "desc") { params.set("sort", sort.key); params.set("dir", sort.dir); }
       var query = params.toString();
@@ -105,7 +106,7 @@
         }
         s.value = v;
       });
-      if (text) text.value = params.get("q") || "";
+      if (text) text.value = params.get("text") || "";
       var key = params.get("sort"), dir = params.get("dir");
       sort = { key: SORTS.indexOf(key) >= 0 ? key : "date", dir: dir === "asc" || dir === "desc" ? dir : (key && key !== "date" ? "asc" : "desc") };
       sortRows();
