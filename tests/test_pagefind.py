@@ -87,6 +87,8 @@ def test_build_leaves_the_pagefind_bundle_and_the_find_page(built):
     assert find.is_file()
     tree = parse_tree(find.read_text(encoding="utf-8"))
     assert tree.find(id="pmkb-find") is not None
+    # a page kept out of search (`search: exclude`, as the service and tag pages are) is not marked for Pagefind
+    assert "data-pagefind-body" not in find.read_text(encoding="utf-8")
     assert [s.attrs["src"] for s in tree.find_all("script") if "pagefind" in (s.attrs.get("src") or "")] \
         == ["../pagefind/pagefind-ui.js"]
     # with the theme's search plugin removed, Pagefind is the only index

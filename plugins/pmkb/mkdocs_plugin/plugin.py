@@ -259,7 +259,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        if self.config.search_index == "pagefind":
+        if self.config.search_index == "pagefind" and not (page.meta.get("search") or {}).get("exclude"):
+            # Pagefind indexes only marked pages: the pages kept out of the theme's search
+            # (service, team, model, data set and tag pages; the search page) stay out of it too.
             output = mark_body(output)
         if self.rewriter is not None:
             # MkDocs writes this page once we return, so the one before it is on disk now.
