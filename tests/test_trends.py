@@ -203,7 +203,7 @@ def test_incident_recurrence_notes(kb):
             '<a href="../../categories/data/schema-change/">Upstream schema change</a> on fraud-api</li>') in note
     # the fix that did not hold here, in plain terms: no alarm box, no owner
     assert ("(prevention, from <a href=\"../inc-2025-001/\">INC-2025-001</a>)</small>: done 2025-01-20; "
-            '<a href="../../categories/data/schema-change/"><code>data/schema-change</code></a> came back on fraud-api '
+            '<a href="../../categories/data/schema-change/">data/schema-change</a> came back on fraud-api '
             "44 days later.</li>") in note
     assert "admonition" not in note and "risk-ml" not in note
     assert "*bold*" in note and "<script>" not in note and "&lt;script&gt;" in note

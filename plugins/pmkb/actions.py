@@ -23,7 +23,7 @@ from .model import ActionItem, Incident
 from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .recurrence_notes import failure_table
 from .render import plain
-from .trends import LIST_LIMIT, admonition, fix_type_table, md_text, metrics_link, percent, rel, scope_phrase, table
+from .trends import LIST_LIMIT, admonition, fix_type_table, md_text, metrics_link, percent, rel, fix_rule, table
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -239,13 +239,9 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
 def _failed_fixes(kb: "KnowledgeBase", src: str, today: date, directory_urls: bool) -> str:
     """The fixes that did not hold: how many of the fixes did, per action type, and the list,
     the most recent failure first. About systems and kinds of fixes: no owner is named."""
-    window = kb.settings.recurrence_window_days
     fixes = fixes_summary(kb, today)
     o = fixes["overall"]
-    out = [f"<p>A <em>fix</em> is a done action item with a completion date. It <strong>did not hold</strong> when, "
-           f"within {window} days of its completion, a later incident {scope_phrase(kb)} as its own had a root cause "
-           f"it addressed; it <strong>held</strong> when {window} days have passed without that, and it is "
-           f"<em>pending</em> until then. Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''}, "
+    out = [f"<p>{fix_rule(kb)} Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''}, "
            f"{o['did_not_hold']} did not hold, {o['held']} held and {o['pending']} {'is' if o['pending'] == 1 else 'are'} "
            f"pending: hold rate {percent(o['hold_rate'])} (held / (held + did not hold)).</p>",
            fix_type_table(fixes)]

@@ -55,7 +55,7 @@ def _and(parts: list[str]) -> str:
 
 def came_back(w: PageLinks, f: FixFailure) -> str:
     """HTML: "data/schema-change came back on fraud-scoring-api 84 days later"."""
-    cats = _and([w.link(category_src(c), f"<code>{h(c)}</code>") for c in f.categories])
+    cats = _and([w.link(category_src(c), h(c)) for c in f.categories])
     where = f" on {systems_text(f.systems)}" if f.systems else ""
     return f"{cats} came back{where} {_days(f.days)} later"
 

@@ -187,6 +187,16 @@ def scope_sentence(kb: "KnowledgeBase") -> str:
             f"of its root-cause categories within {window} days (<code>recurrence_scope: system</code>).")
 
 
+def fix_rule(kb: "KnowledgeBase") -> str:
+    """The definition of a fix and its states, in two sentences of the pages (HTML)."""
+    window = kb.settings.recurrence_window_days
+    where = ("anywhere in the organisation" if kb.settings.recurrence_scope == "category"
+             else "on a service, model or data set of the fix's own incident")
+    return (f"A <em>fix</em> is a done action item with a completion date. It <strong>did not hold</strong> when, "
+            f"within {window} days of its completion, a later incident {where} had a root cause it addressed; it "
+            f"<strong>held</strong> once {window} days have passed without that, and is <em>pending</em> until then.")
+
+
 FIX_TYPE_TITLES = {"prevention": "Prevention", "detection": "Detection", "mitigation": "Mitigation", "process": "Process"}
 
 
@@ -546,11 +556,8 @@ def _fixes(w: _Writer, sc: _Scope) -> None:
                "by_type": {t: fix_counts(by_type.get(t, ()), w.ctx.today, window) for t in types}}
     w.heading(2, "Fix hold rate by action type")
     o = summary["overall"]
-    w.para(f"A fix is a done action item with a completion date. It <em>did not hold</em> when a root cause it "
-           f"addressed came back {scope_phrase(kb)} as its incident's within {window} days of its completion; it "
-           f"<em>held</em> once {window} days have passed without that, and is <em>pending</em> until then "
-           f"(today is {w.ctx.today.isoformat()}). The hold rate is held / (held + did not hold): which kinds of "
-           f"remediation last. Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''} here, "
+    w.para(f"{fix_rule(kb)} Today is {w.ctx.today.isoformat()}. The hold rate is held / (held + did not hold): "
+           f"which kinds of remediation last. Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''} here, "
            f"{o['did_not_hold']} did not hold and {o['held']} held (hold rate {percent(o['hold_rate'])}).")
     decided = o["held"] + o["did_not_hold"]
     if 0 < decided < SMALL_N:
