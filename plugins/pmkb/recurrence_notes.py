@@ -169,7 +169,9 @@ def _fix_state(w: PageLinks, fix: Fix, today: date) -> str:
         f = fix.failure
         return f"{done}; did not hold: {came_back(w, f)}, at {w.incident(f.at)}."
     if state == "held":
-        return (f"{done}; held: nothing it addressed came back {scope_phrase(kb)} within {window} days.")
+        where = ("anywhere in the organisation" if kb.settings.recurrence_scope == "category"
+                 else "on this incident's services, models or data sets")
+        return f"{done}; held: nothing it addressed came back {where} within {window} days."
     until = fix.completed + timedelta(days=window)
     return f"{done}; too early to tell: nothing it addressed has come back so far; the window closes {until.isoformat()}."
 
