@@ -154,7 +154,7 @@ def _recurrence_summary(kb: KnowledgeBase, inc: Incident) -> str:
     if not inc.categories:
         return "No root-cause category recorded yet"
     recurs = recurrence(kb)[inc.id].recurs
-    failed = len(failed_fixes(kb)[inc.id])
+    failed = len(failed_fixes(kb).get(inc.id, ()))
     if not recurs:
         return "Not a recurrence of an earlier incident"
     n = len(recurs)
@@ -198,7 +198,7 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
     if notes:
         # Tables of earlier and later incidents run long: folded under their one-line gist,
         # so that nothing after them is pushed down the page.
-        kind = "warning" if failed_fixes(kb)[inc.id] else "abstract"
+        kind = "warning" if failed_fixes(kb).get(inc.id, ()) else "abstract"
         blocks["recurrence"] = (f'<details class="pmkb-fold pmkb-recurrence {kind}"><summary>'
                                 f"{escape(_recurrence_summary(kb, inc))}</summary>\n{notes}</details>")
     else:
