@@ -155,10 +155,11 @@ def _recurrence_summary(kb: KnowledgeBase, inc: Incident) -> str:
         return "No root-cause category recorded yet"
     recurs = recurrence(kb)[inc.id].recurs
     failed = len(failed_fixes(kb).get(inc.id, ()))
-    if not recurs:
-        return "Not a recurrence of an earlier incident"
-    n = len(recurs)
-    line = f"Recurs {n} root-cause categor{'y' if n == 1 else 'ies'} of earlier incidents"
+    if recurs:
+        n = len(recurs)
+        line = f"Recurs {n} root-cause categor{'y' if n == 1 else 'ies'} of earlier incidents"
+    else:
+        line = "Not a recurrence of an earlier incident"
     if failed:
         line += f"; {failed} fix{'es' if failed != 1 else ''} marked done did not hold"
     return line
