@@ -21,7 +21,7 @@ from markupsafe import escape
 
 from .blocks import PageLinks, figure_table, h
 from .facets import FACETS, FacetIndex, facet_index, page_src
-from .htmlutil import human_minutes
+from .htmlutil import human_minutes, rel_url
 from .listing_pages import INDEX
 from .metrics import durations, local_date, recurrence, summarize
 from .model import Incident
@@ -52,14 +52,47 @@ def facet_pages(kb: "KnowledgeBase", ctx: SiteContext, directory_urls: bool = Tr
             md = ["---", f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}",
                   # search lists the incidents themselves: a page that lists them would come first
                   "search:", "  exclude: true", "---", "",
-                  f'<h1 class="pmkb-facet-title"><small>{h(facet.noun.capitalize())}</small> {h(names[0])}</h1>', "",
+                  f'<h1 class="pmkb-facet-title"><small><a href="{escape(rel_url(src, kind_src(kind), directory_urls))}">'
+                  f'{h(facet.noun.capitalize())}</a></small> {h(names[0])}</h1>', "",
                   placeholder("summary"), "", "## Incidents", "", placeholder("incidents"), ""]
             if open_items:
                 md += ["## Open action items", "", placeholder("actions"), ""]
             md += ["## Figures", "", placeholder("figures"), ""]
             pages.append(Page(src, str(escape(title)), "\n".join(md),
                               make=partial(_filling, kb, ctx, kind, names, incs, src, directory_urls)))
+        if index.members[kind]:
+            pages.append(_kind_page(kb, ctx, kind, index, directory_urls))
     return pages
+
+
+def kind_src(kind: str) -> str:
+    """`services/`, `teams/` ...: every value of one kind, so that the address cut short leads somewhere."""
+    return f"{kind}/index.md"
+
+
+def _kind_page(kb: "KnowledgeBase", ctx: SiteContext, kind: str, index: FacetIndex, directory_urls: bool) -> Page:
+    facet = FACETS[kind]
+    title = facet.plural.capitalize()
+    md = ["---", f"title: {json.dumps(title)}", "search:", "  exclude: true", "---", "", f"# {title}", "",
+          placeholder("list"), ""]
+    return Page(kind_src(kind), title, "\n".join(md), make=partial(_kind_filling, kb, ctx, kind, index, directory_urls))
+
+
+def _kind_filling(kb: "KnowledgeBase", ctx: SiteContext, kind: str, index: FacetIndex, directory_urls: bool) -> Filling:
+    w = PageLinks(kb, kind_src(kind), directory_urls)
+    tz = kb.settings.tz
+    groups = sorted(index.members[kind].items(), key=lambda kv: (-len(kv[1]), index.spellings[kind][kv[0]][0]))
+    rows = []
+    for addr, incs in groups:
+        name = index.spellings[kind][addr][0]
+        items = [a for i in incs for a in i.action_items if a.is_open]
+        overdue = sum(1 for a in items if a.overdue(ctx.today))
+        rows.append([w.link(page_src(kind, addr), h(name)), str(len(incs)), local_date(incs[-1].started, tz).isoformat(),
+                     str(len(items)) + (f"<br><small>{overdue} overdue</small>" if overdue else "")])
+    lead = (f"<p>{_s(len(groups), FACETS[kind].noun, FACETS[kind].plural)} named in <code>{FACETS[kind].field}</code>, "
+            "most incidents first; each page lists its incidents and open action items.</p>")
+    return fragments_only({"list": lead + figure_table([FACETS[kind].noun.capitalize(), "incidents", "last", "open actions"],
+                                                     rows, ["l", "r", "l", "r"], css_class="pmkb-kinds")})
 
 
 def _s(n: int, word: str, plural: str | None = None) -> str:
