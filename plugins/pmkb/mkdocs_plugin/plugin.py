@@ -259,7 +259,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        if self.config.search_index == "pagefind":
+        if self.config.search_index == "pagefind" and not (page.meta.get("search") or {}).get("exclude"):
             output = mark_body(output)
         if self.rewriter is not None:
             # MkDocs writes this page once we return, so the one before it is on disk now.
