@@ -26,7 +26,7 @@ def sparse_kb(root: Path) -> KB:
                                 "severities:                      # most severe first\n"
                                 "  - {id: unrated, title: Not rated, unrated: true}\n", 1), encoding="utf-8")
     for n, year in enumerate(YEARS, 1):
-        extra = "root_causes:\n  - {category: deploy/bad-config, description: a bad configuration was pushed}\n"
+        extra = "root_causes:\n  - {category: deployment/bad-config, description: a bad configuration was pushed}\n"
         if n % 2 == 0:
             extra += f"resolved: {year}-05-0{n % 9 + 1} 18:00\n"      # some record when it was resolved
         if n == 12:

@@ -234,7 +234,12 @@ def _team_rollup(kb: "KnowledgeBase", today: date) -> str:
     """Items by the owner's team (the taxonomy's `teams`): where a lead takes overdue work."""
     titles = {t.id: t.title for t in kb.taxonomy.teams}
     rows = []
-    for team, pairs in by_team(kb, today).items():
+    groups = by_team(kb, today)
+    # most overdue first, then most open work (as owners); "no team recorded" last
+    ranked = sorted(groups, key=lambda t: (t == NO_TEAM, -sum(i.overdue(today) for _, i in groups[t]),
+                                           -sum(i.is_open for _, i in groups[t])))
+    for team in ranked:
+        pairs = groups[team]
         items = [item for _, item in pairs]
         c = Counter(i.status for i in items)
         owners = sorted({i.owner for i in items})

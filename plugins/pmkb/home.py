@@ -47,9 +47,9 @@ def figures_html(kb: KnowledgeBase, ctx: SiteContext) -> str:
             else:
                 value = "not recorded"
                 label = f"time to {noun}: no incident of {p.current} recorded it"
-            before = (f"{human_minutes(c.previous_median)} in {p.previous} (n={c.previous_n}) · "
-                      if c.previous_n else f"not recorded in {p.previous} · ")
-            cards.append((value, label, before + _VERDICT[c.verdict]))
+            before = (f"{human_minutes(c.previous_median)} in {p.previous} (n={c.previous_n})"
+                      if c.previous_n else f"not recorded in {p.previous}")
+            cards.append((value, label, " · ".join(filter(None, (before, _VERDICT[c.verdict])))))
     cards.append((str(len(open_items)), f"open action items, {len(overdue)} overdue", ""))
     return '<div class="pmkb-cards">' + "".join(
         f'<div class="pmkb-card{" pmkb-card-unknown" if v == "not recorded" else ""}"><b>{plain(v)}</b>'
@@ -58,8 +58,8 @@ def figures_html(kb: KnowledgeBase, ctx: SiteContext) -> str:
 
 
 _VERDICT = {"faster": "faster, more than noise", "slower": "slower, more than noise",
-            "no clear change": "no clear change", "too few": "too few incidents to tell",
-            "not recorded": "too few incidents to tell"}
+            "no clear change": "no clear change, within the noise", "too few": "too few incidents to tell",
+            "not recorded": ""}
 
 
 def render_home_markers(markdown: str, kb: KnowledgeBase, ctx: SiteContext, src: str, directory_urls: bool = True) -> str:

@@ -35,6 +35,7 @@ class OverdueItem:
     days: int                         # days past its due date
     came_back: tuple[str, ...]        # later incidents since the due date that recur what it addresses
     team: str | None                  # the owner's team, None when the taxonomy does not say
+    knowable: bool = True             # False when its incident names no system: "came back" cannot be told
 
 
 def team_of(kb: "KnowledgeBase", owner: str) -> str | None:
@@ -47,7 +48,8 @@ def overdue_items(kb: "KnowledgeBase", today: date,
     item, the later incidents that brought its problem back; by default `came_back_since`."""
     find = came_back or came_back_finder(kb)
     tax = kb.taxonomy
-    out = [OverdueItem(inc, item, (today - item.due).days, find(inc, item), team_of(kb, item.owner))
+    out = [OverdueItem(inc, item, (today - item.due).days, find(inc, item), team_of(kb, item.owner),
+                       bool(incident_systems(inc)))
            for inc in kb.incidents for item in inc.action_items if item.overdue(today)]
     order = {inc.id: n for n, inc in enumerate(kb.incidents)}
     out.sort(key=lambda o: (tax.rated_rank(o.incident.severity), not o.came_back, -o.days,

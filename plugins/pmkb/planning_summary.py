@@ -66,7 +66,8 @@ def median_cell(value: float | None, n: int) -> str:
 
 
 def change_cell(c: Comparison) -> str:
-    if c.difference is None:
+    # no figure without a verdict: a difference of two anecdotes reads as a finding
+    if c.difference is None or not c.told:
         return "–"
     sign = "−" if c.difference < 0 else "+"
     text = f"{sign}{human_minutes(abs(c.difference))}"
@@ -143,7 +144,8 @@ def _overdue(w: Any) -> None:
         if kb.taxonomy.unrated(o.incident.severity):
             sev = f'<span class="pmkb-unknown">{sev}</span>'
         back = (f"yes: {', '.join(w.incident(b) for b in o.came_back[:2])}"
-                + (f" and {len(o.came_back) - 2} more" if len(o.came_back) > 2 else "")) if o.came_back else "no"
+                + (f" and {len(o.came_back) - 2} more" if len(o.came_back) > 2 else "")) if o.came_back else (
+            "no" if o.knowable else '<span class="pmkb-unknown">cannot tell: the incident names no system</span>')
         rows.append([f"{h(o.item.title)}<br><small>{h(o.item.type)} · {h(o.item.owner)}"
                      f"{' · ' + h(o.team) if o.team and o.team != o.item.owner else ''}</small>",
                      f"{w.incident(o.incident.id)} {sev}", back, str(o.days)])

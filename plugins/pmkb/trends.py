@@ -406,8 +406,9 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
         w.para("No incident here records when it was detected, mitigated or resolved, so there are no durations "
                "to show.")
     else:
-        w.para(f"Quarters where no incident recorded the value are left out. Figures in grey rest on fewer than "
-               f"{SMALL_N} incidents: {SMALL_N_NOTE}")
+        w.para(f"Quarters where no incident recorded the value are left out of the tables and are gaps in the "
+               f"chart. Figures in grey rest on fewer than {SMALL_N} incidents: one unusual incident moves them a "
+               "lot, read them as anecdotes, not trends.")
     charted = [k for k in shown if sc.overall[k]["n"]]
     if w.full and charted:
         have = [i for i, q in enumerate(sc.quarters) if any(sc.q_stats[q][k]["n"] for k in charted)]
