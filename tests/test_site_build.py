@@ -62,6 +62,9 @@ INCIDENTS = [
     # a YAML timestamp (seconds given) without offset, in winter: CET is UTC+1
     ("2024/old.md", "INC-2024-001", "2024-01-15 10:00:30", "2024-01-15T09:00:30Z", ""),
     ("2025/b.md", "INC-2025-001", "2025-03-10 10:00", "2025-03-10T09:00:00Z", f"""
+        services: [ledger]
+        models: [{{name: risk, version: "2"}}]
+        datasets: [{{name: payments}}]
         root_causes:
           - {{category: {SC}, description: one}}
           - {{category: {MA}, description: two}}
@@ -72,10 +75,11 @@ INCIDENTS = [
         related: [INC-2024-001]
         """),
     ("2025/d.md", "INC-2025-003", "2025-03-09 10:00", "2025-03-09T09:00:00Z",
-     f"root_causes: [{{category: {SC}, description: x}}]"),
+     f"services: [ledger]\nroot_causes: [{{category: {SC}, description: x}}]"),
     ("2025/e.md", "INC-2025-004", "2024-06-01 10:00", "2024-06-01T08:00:00Z",
-     f"root_causes: [{{category: {MA}, description: x}}]"),
+     f"models: [{{name: risk, version: '1'}}]\nroot_causes: [{{category: {MA}, description: x}}]"),
     ("2025/g.md", "INC-2025-005", "2024-05-01 10:00", "2024-05-01T08:00:00Z", f"""
+        datasets: [{{name: payments, version: v1}}]
         root_causes: [{{category: {SC}, description: x}}, {{category: {MA}, description: y}}]
         action_items:
           - {{title: Contract tests, type: prevention, owner: data, due: 2024-05-20, status: done, completed: 2024-06-01,
@@ -87,6 +91,7 @@ INCIDENTS = [
     ("2025/a.md", "INC-2025-021", "2025-05-01 12:00", "2025-05-01T10:00:00Z", f"""
         detected: 2025-05-01 12:05
         resolved: 2025-05-01 13:00
+        services: [search]
         root_causes: [{{category: {CAP}, description: x}}]
         """),
     ("2025/z.md", "INC-2025-020", "2025-05-01T10:00:00Z", "2025-05-01T10:00:00Z", ""),
@@ -284,11 +289,17 @@ def test_incidents_json_follows_the_spec(built):
 
 def test_incidents_json_recurrence_and_failed_fixes(built):
     b = {r["id"]: r for r in built.incidents_json()}["INC-2025-001"]
-    # G (2024-05-01) and E (2024-06-01) had its categories within 365 days, and D the day before
+    # Within 365 days and on a shared system: G (2024-05-01, data set payments) had both its
+    # categories, E (2024-06-01, model risk) the missing alert, and D the day before (service
+    # ledger) the schema change. C (2025-03-11) has the schema change too but names no system.
     assert b["recurs"] == [SC, MA]
     assert b["recurrence_of"] == ["INC-2025-005", "INC-2025-004", "INC-2025-003"]
-    # G's done item addressing schema changes was completed before B started: it did not hold
-    assert b["failed_fixes"] == [{"incident": "INC-2025-005", "action": 0}]
+    assert {r["id"]: r for r in built.incidents_json()}["INC-2025-002"]["recurs"] == []
+    # G's done item addressing schema changes was completed 2024-06-01; B is the first later
+    # incident on G's data set with a schema change, 282 days later: it did not hold, and is
+    # reported there only
+    assert b["failed_fixes"] == [{"incident": "INC-2025-005", "action": 0, "title": "Contract tests", "categories": [SC]}]
+    assert sum(len(r["failed_fixes"]) for r in built.incidents_json()) == 1
 
 
 def test_schema_is_published(built):

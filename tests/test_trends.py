@@ -76,7 +76,7 @@ def links_resolve(pages, files, extra_targets=()):
             for href in re.findall(r'href="([^"]+)"', frag):
                 if "://" in href:
                     continue
-                path = posixpath.normpath(posixpath.join(here, unquote(href))).lstrip("/")
+                path = posixpath.normpath(posixpath.join(here, unquote(href.split("#")[0]))).lstrip("/")
                 if path + "/" not in urls and path not in srcs:     # a page, or a file such as trends.json
                     bad.append((p.src_uri, href))
     return bad
@@ -114,7 +114,7 @@ def test_trends_site_pages_files_and_links(kb):
              for p in pages for m in re.findall(r'<img alt="[^"]+" src="([^"]+\.svg)"', html_of(p))}
     assert shown == set(charts)
     targets = [incident_src(i.id) for i in k.incidents] + [category_src(c) for c in k.taxonomy.categories]
-    targets += ["metrics.md", "incidents/index.md"]
+    targets += ["metrics.md", "incidents/index.md", "actions/index.md"]
     assert links_resolve(pages, dests, targets) == []
 
 
@@ -146,9 +146,10 @@ def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
     assert ('<td>2025-Q1</td><td style="text-align:right"><span class="pmkb-weak" title="fewer than 5 incidents">2'
             '</span></td>') in html
     assert "45 min" in html
-    assert html.count("Too few incidents to trust") <= 1      # at most the shares of a tiny scope
+    assert "incidents have a time to detect in" not in html      # no warning box per duration table
     sections = ("Planning summary", "Details", "Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
-                "Recurrence rate per quarter", "Most recurring root-cause categories", "Detection sources",
+                "Recurrence rate per quarter", "Most recurring root-cause categories", "Fix hold rate by action type",
+                "Detection sources",
                 "Failure dimensions over time", "Time to resolve by severity", "By service", "By team")
     for section in sections:
         assert re.search(rf'<h2 id="[a-z-]+">{section}<', html), section
@@ -196,33 +197,64 @@ def test_metrics_link_can_be_turned_off(kb):
 def test_incident_recurrence_notes(kb):
     k = sample(kb)
     note = notes.incident_notes(k, "INC-2025-002", CTX)
-    assert "<strong>recurs</strong> 1 root-cause category" in note
-    assert '<a href="../inc-2025-001/">INC-2025-001</a>' in note
-    assert 'href="../../categories/data/schema-change/"' in note
-    assert '<div class="admonition danger">\n<p class="admonition-title">A fix marked done did not prevent this incident</p>' in note
+    # which earlier incident it recurs, on which shared system
+    assert ('<p>This incident <strong>recurs</strong> <a href="../../categories/data/schema-change/">Upstream schema '
+            "change</a>: an earlier incident within 365 days on the same service, model or data set had it too") in note
+    assert ('<li><a href="../inc-2025-001/">INC-2025-001</a> (2025-01-10, 54 days earlier): '
+            '<a href="../../categories/data/schema-change/">Upstream schema change</a> on fraud-api</li>') in note
+    # the fix that did not hold here, in plain terms: no alarm box, no owner
+    assert ("(prevention, from <a href=\"../inc-2025-001/\">INC-2025-001</a>)</small>: done 2025-01-20; "
+            '<a href="../../categories/data/schema-change/">data/schema-change</a> came back on fraud-api '
+            "44 days later.</li>") in note
+    assert "admonition" not in note and "risk-ml" not in note
     assert "*bold*" in note and "<script>" not in note and "&lt;script&gt;" in note
     first = notes.incident_notes(k, "INC-2025-001", CTX)
     assert "Not a recurrence" in first
-    assert "<strong>Recurred later</strong>" in first and '<a href="../inc-2025-002/">INC-2025-002</a>' in first
+    assert "<strong>Recurred later</strong>" in first and '<a href="../inc-2025-002/">INC-2025-002</a> (2025-03-05, 54 days later)' in first
+    assert "did not hold: <a" in first and 'at <a href="../inc-2025-002/">INC-2025-002</a>.' in first
+    # INC-2025-003 has Y like INC-2025-002, but on another service: not a recurrence
     third = notes.incident_notes(k, "INC-2025-003", CTX)
-    assert "<strong>recurs</strong> 1" in third
-    assert '<a href="../inc-2025-002/">INC-2025-002</a> (2025-03-05, 149 days earlier)' in third
-    assert "No action item marked done before this incident" in third
+    assert third.startswith("<p>Not a recurrence: no earlier incident within 365 days on the same service")
+    assert "Recurred later" not in third and "Fixes" not in third
     # a freshly loaded knowledge base (a `mkdocs serve` rebuild) gets its own, equal, figures
-    assert notes.incident_notes(kb.load(), "INC-2025-003", CTX) == third
+    assert notes.incident_notes(kb.load(), "INC-2025-002", CTX) == note
     # without directory URLs the links name the HTML files
     assert 'href="../inc-2025-001/index.html"' in notes.incident_notes(k, "INC-2025-002", CTX, directory_urls=False)
+
+
+def test_incident_notes_fix_states_and_scope(kb):
+    add(kb, "INC-2024-001", "2024-01-10 10:00", (X,), extra="""
+        models: [{name: churn, version: '1'}]
+        action_items:
+          - {title: held one, type: detection, owner: o, due: 2024-02-01, status: done, completed: 2024-01-20}
+          - {title: new one, type: process, owner: o, due: 2025-12-01, status: done, completed: 2025-12-01}
+        """)
+    add(kb, "INC-2025-001", "2025-03-01 10:00", (X,), extra="services: [other]")
+    add(kb, "INC-2025-002", "2025-04-01 10:00", (Y,))
+    k = kb.load()
+    first = notes.incident_notes(k, "INC-2024-001", CTX)
+    assert "“held one” <small>(detection)</small>: done 2024-01-20; held: nothing it addressed came back" in first
+    assert ("“new one” <small>(process)</small>: done 2025-12-01; too early to tell: nothing it addressed has come "
+            "back so far; the window closes 2026-12-01.") in first
+    assert "names no service, model or data set" in notes.incident_notes(k, "INC-2025-002", CTX)
+    kb.write_config(recurrence_scope="category", recurrence_window_days=500)
+    k = kb.load()
+    second = notes.incident_notes(k, "INC-2025-001", CTX)
+    assert "within 500 days anywhere in the organisation had it too" in second
+    assert "(2024-01-10, 416 days earlier): <a" in second and " on " not in second.split("</li>")[0].split("</a>")[-1]
 
 
 def test_category_recurrence_notes(kb):
     k = sample(kb)
     note = notes.category_notes(k, X, CTX)
     assert note.startswith("<p><strong>2</strong> incidents had this root cause, from 2025-01-10 to 2025-03-05")
-    assert "<strong>1</strong> recurred it" in note and "recurrence rate 50%" in note
+    assert "<strong>1</strong> recurred it: an earlier incident on the same service, model or data set" in note
+    assert "recurrence rate 50%" in note
     assert "median 54 days" in note     # 2025-01-10 10:00 -> 2025-03-05 10:00
     assert '<a href="../../../incidents/inc-2025-002/">INC-2025-002</a>' in note
     assert "Fixes that did not hold: <strong>1</strong> done action item" in note
-    assert '<p class="admonition-title">Fixes that did not hold in this category</p>' in note
+    assert "<p><strong>Fixes that did not hold in this category</strong>" in note
+    assert "came back on fraud-api 44 days later</td>" in note
     assert "first occurrence" in note
 
 

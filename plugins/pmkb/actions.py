@@ -18,12 +18,14 @@ from markupsafe import escape
 
 from .blocks import PageLinks, figure_table
 from .htmlutil import rel_url
-from .metrics import fix_outcomes
+from .metrics import failed_fixes, fixes_summary
 from .model import ActionItem, Incident
 from .overdue import NO_TEAM, by_team, overdue_items
 from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
+from .recurrence_notes import failure_table
 from .render import plain
-from .trends import LIST_LIMIT, SEARCH_EXCLUDED, admonition, md_text, metrics_link, percent, rel, table
+from .trends import (LIST_LIMIT, SEARCH_EXCLUDED, admonition, fix_rule, fix_type_table, md_text, metrics_link,
+                     percent, rel, table)
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -147,7 +149,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     else:
         md.append("No action items.\n")
     md.append("\n## Fixes that did not hold\n\n")
-    tables["failed"] = partial(_failed_fixes, kb, INDEX, directory_urls)
+    tables["failed"] = partial(_failed_fixes, kb, INDEX, today, directory_urls)
     md.append(placeholder("failed") + "\n")
 
     pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables))]
@@ -279,36 +281,21 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
     return figure_table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate"], rows)
 
 
-def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
-    outcomes = list(fix_outcomes(kb).values())
-    if not outcomes:
-        return ("<p>No fix has failed so far: no done action item was followed by a recurrence of a category it "
-                "addressed.</p>")
-    # One row per done item (what a lead revisits), the ones followed by most recurrences first.
-    outcomes.sort(key=lambda o: (-o.later_count, kb.by_id[o.incident].order_key, o.position))
-    pairs = sum(o.later_count for o in outcomes)
-    out = [f"<p><strong>{len(outcomes)}</strong> done action item{'s' if len(outcomes) != 1 else ''} did not prevent "
-           f"a later recurrence: the item was completed before a later incident started, and that incident recurs a "
-           f"category the item addressed. Together they were followed by {pairs} such recurrence"
-           f"{'s' if pairs != 1 else ''}. Most repeated first.</p>"]
-    if len(outcomes) > LIST_LIMIT:
-        out.append(f"<p>The first {LIST_LIMIT} of {len(outcomes)}; <code>failed_fixes</code> in incidents.json has "
-                   "them all.</p>")
-    tz = kb.settings.tz
-    w = PageLinks(kb, src, directory_urls)
-    # Five columns, the item's type and completion in small print under its title, and the
-    # later incidents one per line: seven columns did not fit the page (the last one was
-    # squeezed to a few letters' width).
-    rows = []
-    for o in outcomes[:LIST_LIMIT]:
-        item = kb.by_id[o.incident].action_items[o.position]
-        later = [f"{w.incident(b)} <small>{kb.by_id[b].started.astimezone(tz).date().isoformat()}</small>"
-                 for b in o.first_later]
-        if o.later_count > len(o.first_later):
-            later.append(f"<small>and {o.later_count - len(o.first_later)} more</small>")
-        done = f" · completed {item.completed.isoformat()}" if item.completed else ""
-        rows.append([w.incident(o.incident), f"{plain(item.title)}<br><small>{plain(item.type)}{done}</small>",
-                     ", ".join(w.category(c) for c, _ in o.categories), str(o.later_count), "<br>".join(later)])
-    out.append(figure_table(["Earlier incident", "Action item", "Category recurred", "later incidents", "first ones"],
-                            rows, ["l", "l", "l", "r", "l"], css_class="pmkb-fixes"))
+def _failed_fixes(kb: "KnowledgeBase", src: str, today: date, directory_urls: bool) -> str:
+    """The fixes that did not hold: how many of the fixes did, per action type, and the list,
+    the most recent failure first. About systems and kinds of fixes: no owner is named."""
+    fixes = fixes_summary(kb, today)
+    o = fixes["overall"]
+    out = [f"<p>{fix_rule(kb)} Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''}, "
+           f"{o['did_not_hold']} did not hold, {o['held']} held and {o['pending']} {'is' if o['pending'] == 1 else 'are'} "
+           f"pending: hold rate {percent(o['hold_rate'])} (held / (held + did not hold)).</p>",
+           fix_type_table(fixes)]
+    failures = [f for inc in reversed(kb.incidents) for f in failed_fixes(kb).get(inc.id, ())]
+    if not failures:
+        out.append("<p>No fix has failed so far.</p>")
+        return "\n".join(out)
+    out.append(f"<p>Each fix that did not hold, once, where its problem first came back; the most recent first"
+               f"{'' if len(failures) <= LIST_LIMIT else f' ({LIST_LIMIT} of {len(failures)}; <code>failed_fixes</code> in incidents.json has them all)'}."
+               "</p>")
+    out.append(failure_table(PageLinks(kb, src, directory_urls), failures[:LIST_LIMIT], len(failures)))
     return "\n".join(out)

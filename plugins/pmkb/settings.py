@@ -23,8 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "taxonomy": "schema/taxonomy.yml",
     "timezone": "UTC",
     "recurrence_window_days": 365,
+    "recurrence_scope": "system",
     "related_limit": 5,
 }
+# What must be shared for a later incident to count as the same problem come back
+# (SPEC section 6): a system and a category, or a category anywhere in the organisation.
+RECURRENCE_SCOPES = ("system", "category")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Settings:
     timezone: str = "UTC"
     recurrence_window_days: int = 365
     related_limit: int = 5
+    recurrence_scope: str = "system"
 
     @property
     def tz(self) -> tzinfo:
@@ -54,6 +59,9 @@ class Settings:
         for key in ("recurrence_window_days", "related_limit"):
             if not isinstance(opts[key], int) or isinstance(opts[key], bool) or opts[key] < 0:
                 raise SettingsError(f"plugin setting '{key}' must be a whole number >= 0, got {opts[key]!r}")
+        if opts["recurrence_scope"] not in RECURRENCE_SCOPES:
+            raise SettingsError(f"plugin setting 'recurrence_scope' must be one of {', '.join(RECURRENCE_SCOPES)}, "
+                                f"got {opts['recurrence_scope']!r}")
         try:
             zone(str(opts["timezone"]))
         except TimeProblem as exc:
@@ -61,7 +69,8 @@ class Settings:
         root = root.resolve()
         return cls(root=root, incidents_dir=(root / str(opts["incidents_dir"])).resolve(),
                    taxonomy=(root / str(opts["taxonomy"])).resolve(), timezone=str(opts["timezone"]),
-                   recurrence_window_days=opts["recurrence_window_days"], related_limit=opts["related_limit"])
+                   recurrence_window_days=opts["recurrence_window_days"], related_limit=opts["related_limit"],
+                   recurrence_scope=opts["recurrence_scope"])
 
 
 class SettingsError(Exception):

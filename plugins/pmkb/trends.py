@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import quote
@@ -23,8 +24,8 @@ from markupsafe import escape
 
 from . import charts
 from .blocks import PageLinks, admonition_html, figure_table, h
-from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_date, memo,
-                      quarter_key, quarter_range, recurrence, summarize, trends)
+from .metrics import (ACTION_TYPES, DURATIONS, all_fixes, durations, failed_fixes, fix_counts, group_stats, local_date,
+                      memo, quarter_key, quarter_range, recurrence, summarize, trends)
 from .htmlutil import rel_url
 from .model import Incident
 from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
@@ -170,8 +171,50 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
 
 # --- pages --------------------------------------------------------------------------------
 
-def trends_json(kb: "KnowledgeBase") -> bytes:
-    return (json.dumps(trends(kb), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+def trends_json(kb: "KnowledgeBase", today: date | None = None) -> bytes:
+    return (json.dumps(trends(kb, today), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def scope_phrase(kb: "KnowledgeBase") -> str:
+    """Where a problem must come back to count, in the words of the pages."""
+    if kb.settings.recurrence_scope == "category":
+        return "anywhere in the organisation"
+    return "on the same service, model or data set"
+
+
+def scope_sentence(kb: "KnowledgeBase") -> str:
+    """One sentence saying what counts as a recurrence under the knowledge base's setting."""
+    window = kb.settings.recurrence_window_days
+    if kb.settings.recurrence_scope == "category":
+        return (f"An incident is a recurrence when an earlier incident anywhere in the organisation had one of its "
+                f"root-cause categories within {window} days (<code>recurrence_scope: category</code>).")
+    return (f"An incident is a recurrence when an earlier incident on the same service, model or data set had one "
+            f"of its root-cause categories within {window} days (<code>recurrence_scope: system</code>).")
+
+
+def fix_rule(kb: "KnowledgeBase") -> str:
+    """The definition of a fix and its states, in two sentences of the pages (HTML)."""
+    window = kb.settings.recurrence_window_days
+    where = ("anywhere in the organisation" if kb.settings.recurrence_scope == "category"
+             else "on a service, model or data set of the fix's own incident")
+    return (f"A <em>fix</em> is a done action item with a completion date. It <strong>did not hold</strong> when, "
+            f"within {window} days of its completion, a later incident {where} had a root cause it addressed; it "
+            f"<strong>held</strong> once {window} days have passed without that, and is <em>pending</em> until then.")
+
+
+FIX_TYPE_TITLES = {"prevention": "Prevention", "detection": "Detection", "mitigation": "Mitigation", "process": "Process"}
+
+
+def fix_type_table(fixes: dict[str, Any]) -> str:
+    """HTML: the fixes per action type and overall (the `fixes` object of trends.json):
+    which kinds of remediation hold."""
+    def row(name: str, c: dict[str, Any]) -> list[str]:
+        return [name, str(c["done"]), str(c["did_not_hold"]), str(c["held"]), str(c["pending"]),
+                percent(c["hold_rate"]) + (f" <small>(n={c['held'] + c['did_not_hold']})</small>"
+                                           if c["held"] + c["did_not_hold"] else "")]
+    rows = [row(FIX_TYPE_TITLES.get(t, h(t)), c) for t, c in fixes["by_type"].items()]
+    rows.append(["<strong>All</strong>"] + row("", fixes["overall"])[1:])
+    return figure_table(["Action type", "fixes", "did not hold", "held", "pending", "hold rate"], rows)
 
 
 class _Writer(PageLinks):
@@ -315,7 +358,7 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
             # Material prints page titles unescaped: the title goes in HTML-escaped.
             pages.append(Page(page_src, str(escape(title)), _markdown(title),
                               make=partial(_scoped_filling, kb, ctx, page_src, noun, name, incs, directory_urls)))
-    return pages, [LaterFile("trends.json", partial(trends_json, kb)),
+    return pages, [LaterFile("trends.json", partial(trends_json, kb, ctx.today)),
                    *(ChartFile(dest, partial(full.chart, dest)) for dest in dests)]
 
 
@@ -355,8 +398,7 @@ def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
 def _intro(w: _Writer) -> None:
     s = w.kb.settings
     w.para(f"Figures over every incident of the knowledge base, drafts included. Months and quarters are "
-           f"those of <code>started</code> in the {h(s.timezone)} time zone; an incident is a recurrence when an "
-           f"earlier one had one of its root-cause categories within {s.recurrence_window_days} days. "
+           f"those of <code>started</code> in the {h(s.timezone)} time zone. {scope_sentence(w.kb)} "
            "Durations show the median and the 90th percentile beside the mean: a few very long incidents "
            "pull the mean far from the typical one."
            + w.metrics_link(' See <a href="{}">metric definitions</a>.')
@@ -435,6 +477,8 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
 
     # Recurrence per quarter
     w.heading(2, "Recurrence rate per quarter")
+    w.para(scope_sentence(kb) + " The first window of a knowledge base has fewer recurrences by construction: "
+           "there is less history to recur.")
     rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
     if w.full:
         weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
@@ -450,6 +494,7 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
              for q in busy))
 
     _recurring_categories(w, sc)
+    _fixes(w, sc)
     _detection(w, sc)
     _dimensions(w, sc)
     _resolve_by_severity(w, sc, sev_ids)
@@ -494,7 +539,7 @@ def _overview(w: _Writer, sc: _Scope) -> None:
     last = local_date(sc.incidents[-1].started, tz)
     w.para(f"<strong>{o['incidents']}</strong> incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
            f"{last.isoformat()}; <strong>{o['recurrences']}</strong> of them recur an earlier root cause "
-           f"(recurrence rate {percent(o['recurrence_rate'])}).")
+           f"{scope_phrase(w.kb)} (recurrence rate {percent(o['recurrence_rate'])}).")
     rows, weak, missing = [], [], []
     for key in DURATIONS:
         s = o[key]
@@ -518,11 +563,12 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> None:
     for inc in sc.incidents:
         n_inc.update(inc.categories)
         n_rec.update(rec[inc.id].recurs)
-    # Done items per category that a later incident recurred past (whole knowledge base).
+    # Fixes that did not hold, per category that came back (whole knowledge base).
     failed_items: Counter = Counter()
     if w.full:
-        for outcome in fix_outcomes(kb).values():
-            failed_items.update(c for c, _ in outcome.categories)
+        for failures in failed_fixes(kb).values():
+            for f in failures:
+                failed_items.update(f.categories)
     ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
     w.heading(2, "Most recurring root-cause categories")
     if not ranked:
@@ -536,9 +582,9 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> None:
             {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
             xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories")
     w.para("<em>Recurrences</em>: incidents that recur that very category."
-           + (" <em>Fixes that did not hold</em>: done action items addressing the category, completed before the "
-              "start of a later incident that recurred it (each item counted once, however many incidents "
-              "followed it)." if w.full else ""))
+           + (" <em>Fixes that did not hold</em>: done action items addressing the category that it came back "
+              f"after, {scope_phrase(kb)}, within {kb.settings.recurrence_window_days} days of their completion "
+              "(each fix counted once, where it first came back)." if w.full else ""))
     header = ["Category", "incidents", "recurrences", "recurrence rate"] + (["fixes that did not hold"] if w.full else [])
     w.table(header, ([w.category(c, with_id=True), str(n_inc[c]), str(n_rec[c]),
                       percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if w.full else [])
@@ -547,6 +593,33 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> None:
         more = len(ranked) - 15
         w.para(f"{more} more {'category recurs' if more == 1 else 'categories recur'}; "
                f'see <a href="{w.href("trends.json")}">trends.json</a> (<code>by_category</code>).')
+
+
+def _fixes(w: _Writer, sc: _Scope) -> None:
+    """Did the fixes hold, per action type: which kinds of remediation last. On a service's
+    or team's page, the fixes of its incidents."""
+    kb = w.kb
+    window = kb.settings.recurrence_window_days
+    ids = {i.id for i in sc.incidents}
+    fixes = [f for f in all_fixes(kb) if f.incident in ids]
+    by_type: dict[str, list] = defaultdict(list)
+    for f in fixes:
+        by_type[f.type].append(f)
+    types = list(ACTION_TYPES) + sorted(set(by_type) - set(ACTION_TYPES))
+    summary = {"overall": fix_counts(fixes, w.ctx.today, window),
+               "by_type": {t: fix_counts(by_type.get(t, ()), w.ctx.today, window) for t in types}}
+    w.heading(2, "Fix hold rate by action type")
+    o = summary["overall"]
+    w.para(f"{fix_rule(kb)} Today is {w.ctx.today.isoformat()}. The hold rate is held / (held + did not hold): "
+           f"which kinds of remediation last. Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''} here, "
+           f"{o['did_not_hold']} did not hold and {o['held']} held (hold rate {percent(o['hold_rate'])}).")
+    decided = o["held"] + o["did_not_hold"]
+    if 0 < decided < SMALL_N:
+        _small_n_warning(w, [f"n={decided}"], f"The hold rate rests on fewer than {SMALL_N} decided fixes")
+    w.html.append(fix_type_table(summary))
+    if w.full and o["did_not_hold"]:
+        w.para(f'The fixes that did not hold are listed on the <a href="{w.href("actions/index.md")}#fixes-that-did-not-hold">'
+               "action items</a> page.")
 
 
 def detection_class(source: str | None) -> str:

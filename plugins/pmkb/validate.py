@@ -217,6 +217,10 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
                          ("resolved", "when it was fully resolved; time to resolve depends on it")):
             if key not in fm:
                 rep.warning(f"a final postmortem should have '{key}' ({why})")
+        if not any(fm.get(key) for key in ("services", "models", "datasets")):
+            # Recurrence and fixes count between incidents that share a system (SPEC section 6).
+            rep.warning("a final postmortem should name at least one affected system in 'services', 'models' or "
+                        "'datasets'; without one it can never show as a recurrence, nor show whether a fix held")
     return times
 
 
