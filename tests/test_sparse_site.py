@@ -91,6 +91,9 @@ def test_trends_show_no_empty_series(sparse_site):
     assert "Compared by year" in summary
     assert '<td>Time to detect</td><td style="text-align:right"><span class="pmkb-unknown">not recorded</span>' in summary
     assert "Too few incidents to tell" in summary or "Not recorded" in summary
+    # no system named: whether a problem came back cannot be told, and is not claimed either way
+    assert "Cannot tell: no incident of 2024 or 2025 names a service, model or data set" in summary
+    assert "cannot tell: the incident names no system" in summary
     assert len(html.encode()) < 60_000
 
 

@@ -5,7 +5,8 @@ An overdue item (open or in progress, due before "today") ranks by
    one: nothing says how severe it was);
 2. whether the problem it addresses came back since it was due: a later incident, started
    after the due date (local date), has a root-cause category the item addresses and
-   shares a system with the item's incident ("came back since"), those first;
+   shares a system with the item's incident ("came back since"; under
+   `recurrence_scope: category` any later incident counts), those first;
 3. days overdue, most first; then incident order and position, so ties are stable.
 
 Teams come from the taxonomy's optional `teams` list (an owner is a person in a team, or
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Callable
 
-from .metrics import local_date
+from .metrics import local_date, systems
 from .model import ActionItem, Incident
 
 if TYPE_CHECKING:
@@ -48,8 +49,9 @@ def overdue_items(kb: "KnowledgeBase", today: date,
     item, the later incidents that brought its problem back; by default `came_back_since`."""
     find = came_back or came_back_finder(kb)
     tax = kb.taxonomy
+    anywhere = kb.settings.recurrence_scope == "category"
     out = [OverdueItem(inc, item, (today - item.due).days, find(inc, item), team_of(kb, item.owner),
-                       bool(incident_systems(inc)))
+                       anywhere or bool(incident_systems(inc)))
            for inc in kb.incidents for item in inc.action_items if item.overdue(today)]
     order = {inc.id: n for n, inc in enumerate(kb.incidents)}
     out.sort(key=lambda o: (tax.rated_rank(o.incident.severity), not o.came_back, -o.days,
@@ -67,26 +69,25 @@ def came_back_finder(kb: "KnowledgeBase") -> Callable[[Incident, ActionItem], tu
         for cat in inc.categories:
             by_category[cat].append(inc)
     day = {inc.id: local_date(inc.started, tz) for inc in kb.incidents}
-    systems = {inc.id: incident_systems(inc) for inc in kb.incidents}
+    on = {inc.id: incident_systems(inc) for inc in kb.incidents}
+    anywhere = kb.settings.recurrence_scope == "category"     # the whole organisation is one system
 
     def find(incident: Incident, item: ActionItem) -> tuple[str, ...]:
-        mine = systems[incident.id]
-        if not mine:
+        mine = on[incident.id]
+        if not mine and not anywhere:
             return ()
         found: dict[str, Incident] = {}
         for cat in item.addresses:
             for b in by_category.get(cat, ()):
-                if b.id != incident.id and day[b.id] > item.due and mine & systems[b.id]:
+                if b.id != incident.id and day[b.id] > item.due and (anywhere or mine & on[b.id]):
                     found[b.id] = b
         return tuple(b.id for b in sorted(found.values(), key=lambda b: b.order_key))
     return find
 
 
-def incident_systems(inc: Incident) -> frozenset[tuple[str, str]]:
-    """The incident's systems (SPEC section 6): services, model names and dataset names,
-    each kind apart."""
-    return frozenset([("service", s) for s in inc.services] + [("model", m.name) for m in inc.models]
-                     + [("dataset", d.name) for d in inc.datasets])
+def incident_systems(inc: Incident) -> frozenset:
+    """The incident's systems (metrics.systems, SPEC section 6) as a set."""
+    return frozenset(systems(inc))
 
 
 def by_team(kb: "KnowledgeBase", today: date) -> dict[str, list[tuple[Incident, ActionItem]]]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .blocks import h
 from .htmlutil import human_minutes
-from .metrics import recurrence
+from .metrics import fixes_summary, recurrence, shared_systems, system_label, systems
 from .overdue import overdue_items
 from .planning import MIN_INCIDENTS, MIN_N, RESAMPLES, Comparison, Periods, choose_periods, compare_measure, period_bounds
 
@@ -110,26 +110,73 @@ def write_summary(w: Any, values: dict[str, dict[str, float | None]]) -> None:
     w.heading(3, "What keeps coming back?")
     _recurring(w, p)
 
+    # Did our fixes hold?
+    w.heading(3, "Did our fixes hold?")
+    _fixes(w)
+
     # Which overdue items matter most?
     w.heading(3, "Which overdue items matter most?")
     _overdue(w)
 
 
 def _recurring(w: Any, p: Periods) -> None:
+    """The categories that came back in the two periods, with the systems they came back
+    on (metrics.recurrence: on a shared system, or anywhere under category scope)."""
+    from .trends import scope_phrase     # trends.py imports this module
     kb = w.kb
     rec = recurrence(kb)
     window = list(p.previous_incidents) + list(p.current_incidents)
     counts: Counter = Counter()
+    where: dict[str, Counter] = {}
     for inc in window:
-        counts.update(rec[inc.id].recurs)
+        r = rec[inc.id]
+        for cat in r.recurs:
+            counts[cat] += 1
+            on = where.setdefault(cat, Counter())
+            shared = {s for a in r.recurrence_of if cat in kb.by_id[a].categories
+                      for s in shared_systems(kb.by_id[a], inc)}
+            on.update(shared)
     if not counts:
-        w.para(f"No incident of {h(p.previous)} or {h(p.current)} recurs an earlier root cause.")
+        if kb.settings.recurrence_scope == "system" and not any(systems(i) for i in window):
+            w.para(f"Cannot tell: no incident of {h(p.previous)} or {h(p.current)} names a service, model or data set, "
+                   "and a problem counts as back only on the same system.")
+        else:
+            w.para(f"No incident of {h(p.previous)} or {h(p.current)} recurs an earlier root cause {scope_phrase(kb)}.")
         return
     top = sorted(counts, key=lambda c: (-counts[c], c))[:TOP_RECURRING]
-    items = ", ".join(f"{w.category(c)} ({counts[c]})" for c in top)
+
+    def item(c: str) -> str:
+        systems = [system_label(s) for s, _ in sorted(where[c].items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+        return f"{w.category(c)} ({counts[c]}{', on ' + ', '.join(h(s) for s in systems) if systems else ''})"
     total = sum(1 for inc in window if rec[inc.id].recurs)
     w.para(f"<strong>{total}</strong> of the {len(window)} incidents of {h(p.previous)} and {h(p.current)} recur an "
-           f"earlier root cause. Most often: {items}.")
+           f"earlier root cause {scope_phrase(kb)}. Most often: {'; '.join(item(c) for c in top)}.")
+
+
+def _fixes(w: Any) -> None:
+    """Hold rate per action type (metrics.fixes_summary): which kinds of remediation hold."""
+    from .trends import percent, scope_phrase     # trends.py imports this module
+    kb = w.kb
+    fixes = fixes_summary(kb, w.ctx.today)
+    parts = []
+    for t, c in fixes["by_type"].items():
+        decided = c["held"] + c["did_not_hold"]
+        if not c["done"]:
+            continue
+        if decided:
+            text = f"{h(t)} <strong>{percent(c['hold_rate'])}</strong> <small>(n={decided})</small>"
+            parts.append(f'<span class="pmkb-weak">{text}</span>' if decided < MIN_N else text)
+        else:
+            parts.append(f'{h(t)} <span class="pmkb-unknown">not yet decided</span> <small>({c["pending"]} pending)</small>')
+    if not parts:
+        w.para("No fix yet: no action item is done with a completion date.")
+        return
+    o = fixes["overall"]
+    window = kb.settings.recurrence_window_days
+    w.para(f"Hold rate by action type: {' · '.join(parts)}. A fix <em>held</em> when its problem did not come back "
+           f"{scope_phrase(kb)} within {window} days of its completion; {o['pending']} of {o['done']} fixes are "
+           f"younger than that and still pending. Rates on fewer than {MIN_N} decided fixes are in grey. "
+           f'<a href="{w.href("actions/index.md")}">The ledger</a> lists the fixes that did not hold.')
 
 
 def _overdue(w: Any) -> None:
