@@ -4,6 +4,7 @@ the overdue ranking and team roll-up (overdue.py)."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -210,3 +211,30 @@ def test_unrated_severity(kb):
     tax = load_taxonomy(path)
     assert tax.unrated("unknown") and not tax.unrated("SEV1")
     assert tax.rated_rank("unknown") == 5 and tax.rated_rank("SEV1") == 1
+
+
+def test_ledger_ranks_overdue_and_rolls_up_by_team(kb):
+    from pmkb.actions import actions_site
+    from pmkb.pages import fill
+    set_teams(kb, TEAMS)
+    rc = "root_causes:\n  - {category: data/schema-change, description: d}\n"
+    kb.add("a.md", incident_text("INC-2025-001", severity="SEV3", started="2025-01-05 10:00", extra=(
+        "services: [fraud-api]\n" + rc + "action_items:\n" + _item("sev3-came-back", "Ada", "2025-02-01")
+        + _item("sev3-recent", "Cy", "2025-11-01"))))
+    kb.add("b.md", incident_text("INC-2025-002", severity="SEV1", started="2025-01-06 10:00", extra=(
+        "services: [search]\n" + rc + "action_items:\n" + _item("sev1-item", "Zed", "2025-12-01"))))
+    kb.add("c.md", incident_text("INC-2025-003", severity="SEV4", started="2025-06-01 10:00",
+                                 extra="services: [fraud-api]\n" + rc))
+    k = loaded(kb)
+    pages, _ = actions_site(k, SiteContext(today=date(2025, 12, 31)))
+    index = filled(pages[0])
+    html = fill(index.markdown, index.fragments)
+    assert "search:\n  exclude: true\n" in index.markdown.split("---")[1]
+    overdue = html[html.index("## Overdue"):html.index("## Open")]
+    assert overdue.index("sev1-item") < overdue.index("sev3-came-back") < overdue.index("sev3-recent")
+    assert 'came back since it was due: <a href="../incidents/inc-2025-003/">INC-2025-003</a>' in overdue
+    teams = index.fragments["teams"]
+    rows = [re.sub(r"<[^>]+>", "", r) for r in re.findall(r"<tr>(.*?)</tr>", teams)]
+    # Risk ML and SRE each one overdue item (Risk ML in taxonomy order first); Zed is in no team
+    assert [r.split(" ")[0] for r in rows[1:]] == ["Risk", "SRE", "no"]
+    assert rows[-1].startswith("no team recorded")
