@@ -104,3 +104,11 @@ def test_home_and_search_hold_no_fabricated_figure(sparse_site):
     where = [d["location"] for d in index["docs"]]
     assert not [w for w in where if w.startswith(("trends/", "actions/"))]
     assert any(w.startswith("incidents/inc-2025-012/") for w in where)
+
+
+def test_exports_keep_the_full_ranges(sparse_site):
+    # the pages trim; trends.json keeps every quarter and severity of SPEC section 7
+    t = json.loads(read(sparse_site, "trends.json"))
+    assert len(t["by_quarter"]) == 117 and t["by_quarter"]["2000-Q1"]["incidents"] == 0
+    assert t["overall"]["time_to_detect"] == {"n": 0, "mean": None, "median": None, "p90": None}
+    assert list(t["by_severity"])[:2] == ["unrated", "SEV1"]
