@@ -431,3 +431,14 @@ def test_failed_fixes_grow_with_the_fixes_not_the_square_of_incidents():
         for f in data.failed.get(b.id, ()):
             a = next(i for i in incidents if i.id == f.incident)
             assert a.order_key < b.order_key and a.services == b.services and a.categories == b.categories
+
+
+def test_mkdocs_plugin_declares_recurrence_scope():
+    from pmkb.mkdocs_plugin.config import PostmortemsConfig
+    ok = PostmortemsConfig()
+    ok.load_dict({})
+    assert ok.validate() == ([], []) and ok["recurrence_scope"] == "system"
+    bad = PostmortemsConfig()
+    bad.load_dict({"recurrence_scope": "team"})
+    errors, _ = bad.validate()
+    assert [name for name, _ in errors] == ["recurrence_scope"]

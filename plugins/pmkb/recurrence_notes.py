@@ -253,7 +253,7 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
         rows.append([w.incident(inc.id), h(inc.title), local_date(inc.started, tz).isoformat(),
                      human_minutes(gaps[k - 1]) if k > 0 else "first occurrence",
                      "yes" if category_id in rec[inc.id].recurs else "no"])
-    out.append(figure_table(["Incident", "Title", "Started", "since the previous one", f"recurrence (within {window} days)"],
+    out.append(figure_table(["Incident", "Title", "Started", "since the previous one, anywhere", f"recurrence (within {window} days)"],
                              rows, ["l", "l", "l", "r", "l"]) + "\n")
 
     if failures:
