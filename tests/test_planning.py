@@ -184,6 +184,10 @@ def test_overdue_ranking_severity_then_came_back_then_days(kb):
     assert [o.came_back for o in ranked] == [(), ("INC-2025-003",), ()]
     assert [o.days for o in ranked] == [30, 333, 60]
     assert [o.team for o in ranked] == [None, "risk-ml", "sre"]
+    # under category scope the whole organisation is one system: billing counts too
+    kb.write_config(recurrence_scope="category")
+    anywhere = overdue_items(loaded(kb), date(2025, 12, 31))
+    assert [o.came_back for o in anywhere] == [(), ("INC-2025-003", "INC-2025-004"), ()]
     groups = by_team(k, date(2025, 12, 31))
     assert list(groups) == ["risk-ml", "sre", NO_TEAM]
     assert [i.title for _, i in groups["risk-ml"]] == ["old-sev3", "done"]
