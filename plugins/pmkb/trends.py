@@ -34,6 +34,7 @@ from .planning_summary import write_summary
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
+MAX_QUARTERS = 40       # more quarters than this from the first incident to the last: the pages go by year
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 SMALL_N_NOTE = "One unusual incident moves such figures a lot; read them as anecdotes, not trends."
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
@@ -143,10 +144,15 @@ def slugs(names: Iterable[str]) -> dict[str, str]:
 class _Scope:
     """The figures of a set of incidents (the whole knowledge base, a service, a team)."""
     incidents: list[Incident]
-    quarters: list[str]
+    quarters: list[str]                     # the periods of the time series: quarters, or years (`unit`)
     by_quarter: dict[str, list[Incident]]
     q_stats: dict[str, dict[str, Any]]
     overall: dict[str, Any]
+    unit: str = "quarter"                   # "year" when quarters would be too many to read
+
+    @property
+    def units(self) -> str:
+        return self.unit + "s"
 
 
 def _durations_of(kb: "KnowledgeBase") -> dict[str, dict[str, float | None]]:
@@ -165,8 +171,17 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
     for inc in incidents:
         by_q[quarter_key(inc.started, tz)].append(inc)
     quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    unit = "quarter"
+    if len(quarters) > MAX_QUARTERS:
+        # Decades of postmortems: a chart of 145 quarters is unreadable and mostly empty,
+        # so the pages go by year (trends.json keeps every quarter).
+        unit = "year"
+        by_q = defaultdict(list)
+        for inc in incidents:
+            by_q[f"{inc.started.astimezone(tz).year:04d}"].append(inc)
+        quarters = [f"{y:04d}" for y in range(int(min(by_q)), int(max(by_q)) + 1)]
     q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
-    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]))
+    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]), unit)
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -427,28 +442,28 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
     shown_sev = [s for s in sev_ids if present[s]]
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
     busy = [q for q in sc.quarters if counts[q]]
-    w.heading(2, "Incidents per quarter")
+    w.heading(2, f"Incidents per {sc.unit}")
     if w.full:
         w.chart("incidents", charts.bar_spec(
-            "Incidents per quarter by severity", sc.quarters,
+            f"Incidents per {sc.unit} by severity", sc.quarters,
             {s: [counts[q][s] for q in sc.quarters] for s in shown_sev},
-            ylabel="incidents", xlabel=f"quarter ({zone})", colors=severity_colors(kb, shown_sev)),
-            "Stacked bar chart: incidents per quarter, by severity")
+            ylabel="incidents", xlabel=f"{sc.unit} ({zone})", colors=severity_colors(kb, shown_sev)),
+            f"Stacked bar chart: incidents per {sc.unit}, by severity")
     if len(busy) < len(sc.quarters):
-        w.para(f"{len(sc.quarters) - len(busy)} of the {len(sc.quarters)} quarters from {sc.quarters[0]} to "
+        w.para(f"{len(sc.quarters) - len(busy)} of the {len(sc.quarters)} {sc.units} from {sc.quarters[0]} to "
                f"{sc.quarters[-1]} had no incident; the table leaves them out.")
-    w.table(["Quarter"] + [h(s) for s in shown_sev] + ["Total"],
+    w.table([sc.unit.capitalize()] + [h(s) for s in shown_sev] + ["Total"],
             ([q] + [str(counts[q][s]) for s in shown_sev] + [str(sum(counts[q].values()))] for q in busy))
 
     # Time to detect, mitigate and resolve per quarter
-    w.heading(2, "Time to detect, mitigate and resolve per quarter")
+    w.heading(2, f"Time to detect, mitigate and resolve per {sc.unit}")
     shown = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
     recorded = [k for k in shown + ("time_to_diagnose",) if sc.overall[k]["n"]]
     if not recorded:
         w.para("No incident here records when it was detected, mitigated or resolved, so there are no durations "
                "to show.")
     else:
-        w.para(f"Quarters where no incident recorded the value are left out of the tables and are gaps in the "
+        w.para(f"{sc.units.capitalize()} where no incident recorded the value are left out of the tables and are gaps in the "
                f"chart. Figures in grey rest on fewer than {SMALL_N} incidents: one unusual incident moves them a "
                "lot, read them as anecdotes, not trends.")
     charted = [k for k in shown if sc.overall[k]["n"]]
@@ -459,9 +474,9 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
                    **{m: [sc.q_stats[q][k][m] for q in span] for m in ("mean", "median", "p90", "n")}}
                   for k in charted]
         w.chart("durations", charts.durations_spec(
-            "Time to detect, mitigate and resolve per quarter", span, panels,
-            xlabel=f"quarter ({zone})", min_n=SMALL_N),
-            "Line charts per quarter of the median, 90th percentile and mean time to "
+            f"Time to detect, mitigate and resolve per {sc.unit}", span, panels,
+            xlabel=f"{sc.unit} ({zone})", min_n=SMALL_N),
+            f"Line charts per {sc.unit} of the median, 90th percentile and mean time to "
             + ", ".join(DURATION_TITLES[k][8:] for k in charted))
     for key in recorded:
         w.heading(3, DURATION_TITLES[key])
@@ -470,13 +485,13 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
             s = sc.q_stats[q][key]
             if s["n"]:
                 rows.append(_weak_row([q] + _summary_cells(s), s["n"]))
-        w.table(["Quarter", "n", "mean", "median", "p90"], rows)
+        w.table([sc.unit.capitalize(), "n", "mean", "median", "p90"], rows)
     missing = [DURATION_TITLES[k].lower() for k in shown + ("time_to_diagnose",) if k not in recorded]
     if recorded and missing:
         w.para(f"Not recorded by any incident here: {', '.join(missing)}.")
 
     # Recurrence per quarter
-    w.heading(2, "Recurrence rate per quarter")
+    w.heading(2, f"Recurrence rate per {sc.unit}")
     w.para(scope_sentence(kb) + " The first window of a knowledge base has fewer recurrences by construction: "
            "there is less history to recur.")
     rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
@@ -484,11 +499,11 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
         weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
         w.chart("recurrence", charts.line_spec(
             "Share of incidents that recur an earlier root cause", sc.quarters, {"recurrence rate": rates},
-            ylabel="recurrences / incidents", xlabel=f"quarter ({zone})", percent=True,
-            weak=weak_q, weak_note=f"Hollow points: quarters with fewer than {SMALL_N} incidents."),
-            "Line chart: recurrence rate per quarter")
-    w.para(f"Quarters without incidents are left out; figures in grey rest on fewer than {SMALL_N} incidents.")
-    w.table(["Quarter", "incidents", "recurrences", "recurrence rate"],
+            ylabel="recurrences / incidents", xlabel=f"{sc.unit} ({zone})", percent=True,
+            weak=weak_q, weak_note=f"Hollow points: {sc.units} with fewer than {SMALL_N} incidents."),
+            f"Line chart: recurrence rate per {sc.unit}")
+    w.para(f"{sc.units.capitalize()} without incidents are left out; figures in grey rest on fewer than {SMALL_N} incidents.")
+    w.table([sc.unit.capitalize(), "incidents", "recurrences", "recurrence rate"],
             (_weak_row([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
                         percent(sc.q_stats[q]["recurrence_rate"])], sc.q_stats[q]["incidents"])
              for q in busy))
@@ -664,8 +679,8 @@ def _detection(w: _Writer, sc: _Scope) -> None:
                                                charts.UNKNOWN_COLOR)))
         used = [c for c in DETECTION_CLASSES if by_class[c]]     # no legend entry for an empty series
         w.chart("detection", charts.bar_spec(
-            "Who found the incident, per quarter", sc.quarters, {c: shares[c] for c in used},
-            ylabel="share of incidents", xlabel=f"quarter ({kb.settings.timezone})", percent=True,
+            f"Who found the incident, per {sc.unit}", sc.quarters, {c: shares[c] for c in used},
+            ylabel="share of incidents", xlabel=f"{sc.unit} ({kb.settings.timezone})", percent=True,
             colors=[palette[c] for c in used]),
             "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways")
     rows = []
@@ -705,10 +720,10 @@ def _dimensions(w: _Writer, sc: _Scope) -> None:
         if series:
             w.chart("dimensions", charts.line_spec(
             "Incidents with a medium or high contribution, per dimension", span, series,
-                ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})"),
-                "Line chart: incidents per quarter where each failure dimension contributed medium or high")
-    w.para("Quarters where no incident assessed a dimension are left out.")
-    w.table(["Quarter"] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
+                ylabel="incidents", xlabel=f"{sc.unit} ({kb.settings.timezone})"),
+                f"Line chart: incidents per {sc.unit} where each failure dimension contributed medium or high")
+    w.para(f"{sc.units.capitalize()} where no incident assessed a dimension are left out.")
+    w.table([sc.unit.capitalize()] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
             ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims] for q in assessed))
 
 
