@@ -214,7 +214,8 @@ def test_unrated_severity(kb):
     path.write_text(text, encoding="utf-8")
     tax = load_taxonomy(path)
     assert tax.unrated("unknown") and not tax.unrated("SEV1")
-    assert tax.rated_rank("unknown") == 5 and tax.rated_rank("SEV1") == 1
+    # listed first, it does not push SEV1 out of the most severe rank (nor colour)
+    assert tax.rated_rank("unknown") == 4 and tax.rated_rank("SEV1") == 0 and tax.rated_rank("SEV4") == 3
 
 
 def test_ledger_ranks_overdue_and_rolls_up_by_team(kb):

@@ -146,7 +146,8 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
     severity = tax.term("severities", inc.severity)
     blocks = render_blocks(
         "incident.html.j2", incident=inc,
-        severity=severity, sev_rank=tax.severity_rank.get(inc.severity, 9) + 1,
+        # the colour of a rated severity by its rank among rated ones; grey for an unrated one
+        severity=severity, sev_rank="unrated" if tax.unrated(inc.severity) else tax.rated_rank(inc.severity) + 1,
         detection=tax.term("detection_sources", inc.detection),
         t={k: local_time(getattr(inc, k), tz) for k, _ in _MARKS},
         d={k: human_minutes(v) for k, v in durations(inc).items() if v is not None},

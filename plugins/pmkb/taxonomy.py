@@ -68,11 +68,11 @@ class Taxonomy:
         return term.unrated if term else False
 
     def rated_rank(self, severity: str) -> int:
-        """The severity's rank, most severe 0, for ordering; an unrated or unknown severity
-        comes after every rated one (nothing says how severe it was)."""
-        if self.unrated(severity) or severity not in self.severity_rank:
-            return len(self.severity_rank)
-        return self.severity_rank[severity]
+        """The severity's rank among the rated ones, most severe 0, for ordering and colour;
+        an unrated or unknown severity comes after every rated one (nothing says how severe
+        it was)."""
+        rated = [s.id for s in self.severities if not s.unrated]
+        return rated.index(severity) if severity in rated else len(rated)
 
     def term(self, kind: str, term_id: str | None) -> Term | None:
         return next((t for t in getattr(self, kind) if t.id == term_id), None)
