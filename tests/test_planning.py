@@ -134,6 +134,13 @@ def test_summary_compares_detection_by_hand(kb):
     assert "<td>Time to detect</td>" in summary
     assert "30 min <small>n=5</small>" in summary and "2 h <small>n=5</small>" in summary
     assert "−1 h 30 min" in summary and '<span class="pmkb-better">Faster</span>' in summary
+    # the home page's cards say the same, in short
+    from pmkb.home import figures_html
+    cards = figures_html(k, SiteContext(today=date(2026, 1, 1)))
+    assert "<b>30 min</b><span>median time to detect, 2025-H2 (n=5)</span>" in cards
+    assert "<small>2 h in 2025-H1 (n=5) · faster, more than noise</small>" in cards
+    assert ('<div class="pmkb-card pmkb-card-unknown"><b>not recorded</b><span>time to resolve: no incident of '
+            "2025-H2 recorded it</span><small>not recorded in 2025-H1</small>") in cards
     # nothing recorded when it was resolved: said, not drawn as a zero
     assert '<td>Time to resolve</td><td style="text-align:right"><span class="pmkb-unknown">not recorded</span>' in summary
     assert '<span class="pmkb-unknown">Not recorded</span>' in summary
