@@ -95,7 +95,7 @@ def write_summary(w: Any, values: dict[str, dict[str, float | None]]) -> None:
     # Is detection and resolution getting faster?
     w.heading(3, "Is detection and resolution getting faster?")
     w.para(f"This {p.noun}, {period_text(p.current)}, against the one before, {period_text(p.previous)}. "
-           + why_granularity(p))
+           f"<small>{why_granularity(p)}</small>")
     found = comparisons(kb, p, values)
     rows = [[title, median_cell(found[m].current_median, found[m].current_n),
              median_cell(found[m].previous_median, found[m].previous_n), change_cell(found[m]), verdict_html(found[m])]
@@ -173,10 +173,10 @@ def _fixes(w: Any) -> None:
         return
     o = fixes["overall"]
     window = kb.settings.recurrence_window_days
-    w.para(f"Hold rate by action type: {' · '.join(parts)}. A fix <em>held</em> when its problem did not come back "
-           f"{scope_phrase(kb)} within {window} days of its completion; {o['pending']} of {o['done']} fixes are "
-           f"younger than that and still pending. Rates on fewer than {MIN_N} decided fixes are in grey. "
-           f'<a href="{w.href("actions/index.md")}">The ledger</a> lists the fixes that did not hold.')
+    w.para(f"Hold rate by action type: {' · '.join(parts)}. <small>Held: the problem did not come back "
+           f"{scope_phrase(kb)} within {window} days of completion; {o['pending']} of {o['done']} fixes are younger "
+           f"and pending. Grey: fewer than {MIN_N} decided fixes. "
+           f'<a href="{w.href("actions/index.md")}">The ledger</a> lists the fixes that did not hold.</small>')
 
 
 def _overdue(w: Any) -> None:
