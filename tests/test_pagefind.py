@@ -108,6 +108,14 @@ def test_incident_pages_mark_their_body_for_pagefind(built):
         assert body.find("nav", cls="md-nav") is None
 
 
+def test_trend_and_ledger_pages_are_not_marked_for_pagefind(built):
+    # search is for incidents: pages whose meta says `search: exclude` are left unmarked
+    site, _ = built
+    for page in ("trends/index.html", "actions/index.html", "actions/overdue.html", "find/index.html"):
+        path = site / page if (site / page).exists() else site / page.replace(".html", "/index.html")
+        assert "data-pagefind-body" not in path.read_text(encoding="utf-8"), page
+
+
 # --- in the browser ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

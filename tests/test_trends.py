@@ -138,11 +138,12 @@ def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
     assert "<th>Quarter</th>" in html or ">Quarter</th>" in html
     for head in (">n</th>", ">mean</th>", ">median</th>", ">p90</th>"):
         assert head in html
-    assert ('<div class="admonition warning">\n<p class="admonition-title">Too few incidents to trust</p>\n'
-            "<p>Fewer than 5 incidents have a time to detect in: 2025-Q1 (n=2).") in html
-    # 2025-Q1 has two detected incidents: 30 and 60 minutes
+    # 2025-Q1 has two detected incidents, 30 and 60 minutes: a row in grey, not a warning box per table
+    assert ('<td>2025-Q1</td><td style="text-align:right"><span class="pmkb-weak" title="fewer than 5 incidents">2'
+            '</span></td>') in html
     assert "45 min" in html
-    sections = ("Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
+    assert "incidents have a time to detect in" not in html      # no warning box per duration table
+    sections = ("Planning summary", "Details", "Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
                 "Recurrence rate per quarter", "Most recurring root-cause categories", "Fix hold rate by action type",
                 "Detection sources",
                 "Failure dimensions over time", "Time to resolve by severity", "By service", "By team")
@@ -155,10 +156,10 @@ def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
     assert ("time-to-detect-mitigate-and-resolve-per-quarter", "Time to detect, mitigate and resolve per quarter", 2) in heads
     assert ("time-to-detect", "Time to detect", 3) in heads
     assert all(f'id="{hid}"' in html for hid, _, _ in heads)
-    # search sees the headings and prose, not the tables or charts
+    # search never sees the tables or charts, and the page is left out of the index altogether
     text = index.search_text["body"]
-    assert "Too few incidents to trust" in text and "<table" not in text and "<img" not in text
-    assert text.startswith('<h1 id="trends">Trends</h1>')
+    assert "<table" not in text and "<img" not in text
+    assert "search:\n  exclude: true\n" in index.markdown.split("---")[1]
 
 
 def test_detection_shares(kb):

@@ -20,10 +20,12 @@ from .blocks import PageLinks, figure_table
 from .htmlutil import rel_url
 from .metrics import failed_fixes, fixes_summary
 from .model import ActionItem, Incident
+from .overdue import NO_TEAM, by_team, overdue_items
 from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .recurrence_notes import failure_table
 from .render import plain
-from .trends import LIST_LIMIT, admonition, fix_type_table, md_text, metrics_link, percent, rel, fix_rule, table
+from .trends import (LIST_LIMIT, SEARCH_EXCLUDED, admonition, fix_rule, fix_type_table, md_text, metrics_link,
+                     percent, rel, table)
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -43,6 +45,9 @@ GROUPS = {
     "wont-do": ("Won't do", WONT),
 }
 INDEX_ROWS = 100   # rows per status on the ledger page; the status pages list them all
+OVERDUE_ORDER = ("Open or in progress past their due date. The most severe incidents first; among them, items "
+                 "whose problem <em>came back since</em> they were due (a later incident on one of the same "
+                 "systems with a root-cause category the item addresses); then the longest overdue.")
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,10 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     in-progress.md, done.md, wont-do.md)."""
     today = ctx.today
     all_entries = entries(kb)
+    ranked = overdue_items(kb, today)
+    came_back = {(o.incident.id, o.item.position): o.came_back for o in ranked}
     groups = {
-        "overdue": sorted((e for e in all_entries if e.item.overdue(today)), key=_due_key),
+        "overdue": [Entry(o.incident, o.item) for o in ranked],
         "open": sorted((e for e in all_entries if e.item.status == "open" and not e.item.overdue(today)), key=_due_key),
         "in-progress": sorted((e for e in all_entries if e.item.status == "in-progress" and not e.item.overdue(today)),
                               key=_due_key),
@@ -89,7 +96,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     # The tables (tens of thousands of rows in a large knowledge base) are the pages'
     # fragments, made by `Page.make`: apart from the page, beside MkDocs.
     tables: dict[str, Callable[[], str]] = {}
-    md = ["# Action items\n\n",
+    md = [f"---\n{SEARCH_EXCLUDED}---\n\n# Action items\n\n",
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
           f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
           f"an item is **overdue** when it is open or in progress and its due date is before today. "
@@ -106,13 +113,12 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         title, page = GROUPS[g]
         md.append(f"\n## {title} ({len(rows)})\n\n")
         if g == "overdue" and rows:
-            md.append(admonition("warning", f"{len(rows)} overdue",
-                                 "Open or in progress past their due date, the longest overdue first.") + "\n")
+            md.append(admonition("warning", f"{len(rows)} overdue", OVERDUE_ORDER) + "\n")
         if len(rows) > INDEX_ROWS:
             md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel(INDEX, page)}).\n\n")
         if rows:
             tables[g] = partial(_item_table, kb, rows[:INDEX_ROWS], INDEX, today, directory_urls,
-                                overdue_col=g == "overdue")
+                                overdue_col=g == "overdue", came_back=came_back)
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
@@ -121,6 +127,15 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
 
     # The breakdowns and the fixes that did not hold are fragments too: the latter needs the
     # recurrence relation, which the build's main process does not work out.
+    md.append("\n## By team\n\n")
+    if kb.taxonomy.teams and all_entries:
+        tables["teams"] = partial(_team_rollup, kb, today)
+        md.append(placeholder("teams") + "\n")
+    elif all_entries:
+        md.append("The taxonomy lists no teams, so items are not rolled up by team: add `teams` (each with its "
+                  "`members`) to the taxonomy file.\n")
+    else:
+        md.append("No action items.\n")
     md.append("\n## By owner\n\n")
     if all_entries:
         tables["owners"] = partial(_breakdown, all_entries, _owner, "Owner", today)
@@ -138,7 +153,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     md.append(placeholder("failed") + "\n")
 
     pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables))]
-    notes = {"overdue": "Open or in progress past their due date, the longest overdue first.",
+    notes = {"overdue": OVERDUE_ORDER,
              "open": "Not started and not yet due, the soonest due first.",
              "in-progress": "Started and not yet due, the soonest due first.",
              "done": "Most recently completed first; items without a completion date last (they cannot show "
@@ -146,10 +161,10 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
              "wont-do": "Decided against, the latest due date first."}
     for g, (title, page) in GROUPS.items():
         rows = groups[g]
-        body = (f"# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
+        body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
                 (placeholder("list") + "\n" if rows else "None.\n"))
         listing = {"list": partial(_item_table, kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
-                                 completed_col=g == "done")} if rows else {}
+                                 completed_col=g == "done", came_back=came_back)} if rows else {}
         pages.append(Page(page, f"{title} action items", body, make=partial(_made, listing)))
     return pages, []
 
@@ -179,7 +194,8 @@ def _ticket(url: str | None) -> str:
 
 
 def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, directory_urls: bool, *,
-                overdue_col: bool = False, completed_col: bool = False) -> str:
+                overdue_col: bool = False, completed_col: bool = False,
+                came_back: dict[tuple[str, int], tuple[str, ...]] | None = None) -> str:
     """An HTML table of action items. HTML rather than Markdown: the status pages of a
     large knowledge base hold tens of thousands of rows, and Markdown would parse them
     for tens of seconds. It goes in as a page fragment, after Markdown ran. Five columns,
@@ -200,13 +216,42 @@ def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, d
         if completed_col:
             cells.append(it.completed.isoformat() if it.completed else "–")
         ticket = _ticket(it.ticket)
-        cells += [f"{plain(it.title)}<br><small>{plain(it.type)}{' · ' + ticket if it.ticket else ''}</small>",
+        back = (came_back or {}).get((inc.id, it.position), ()) if overdue_col else ()
+        if back:
+            links = ", ".join(f'<a href="{escape(rel_url(src, incident_src(b), directory_urls))}">{escape(b)}</a>'
+                              for b in back[:3]) + (f" and {len(back) - 3} more" if len(back) > 3 else "")
+            back_html = f'<br><small class="pmkb-came-back">came back since it was due: {links}</small>'
+        else:
+            back_html = ""
+        cells += [f"{plain(it.title)}<br><small>{plain(it.type)}{' · ' + ticket if it.ticket else ''}</small>{back_html}",
                   str(plain(it.owner)), STATUS_TITLES.get(it.status) or str(plain(it.status)),
                   f'<a href="{href[inc.id]}">{escape(inc.id)}</a> <small>{plain(inc.severity)}</small>'
                   f"<br><small>{plain(inc.title)}</small>"]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "\n".join(out)
+
+
+def _team_rollup(kb: "KnowledgeBase", today: date) -> str:
+    """Items by the owner's team (the taxonomy's `teams`): where a lead takes overdue work."""
+    titles = {t.id: t.title for t in kb.taxonomy.teams}
+    rows = []
+    groups = by_team(kb, today)
+    # most overdue first, then most open work (as owners); "no team recorded" last
+    ranked = sorted(groups, key=lambda t: (t == NO_TEAM, -sum(i.overdue(today) for _, i in groups[t]),
+                                           -sum(i.is_open for _, i in groups[t])))
+    for team in ranked:
+        pairs = groups[team]
+        items = [item for _, item in pairs]
+        c = Counter(i.status for i in items)
+        owners = sorted({i.owner for i in items})
+        name = f"<em>{NO_TEAM}</em>" if team == NO_TEAM else f"{plain(titles[team])} <code>{plain(team)}</code>"
+        rows.append([name, str(len(owners)), str(len(items)), str(sum(i.overdue(today) for i in items)),
+                     str(c["open"]), str(c["in-progress"]), str(c["done"]), percent(completion_rate(items))])
+    note = ("<p>Each item counts for its owner's team, from the <code>teams</code> of the taxonomy (an owner "
+            "that is a team's id counts for that team).</p>")
+    return note + figure_table(["Team", "owners", "items", "overdue", "open", "in progress", "done", "completion rate"],
+                               rows)
 
 
 def _owner(e: Entry) -> str:

@@ -27,6 +27,7 @@ _MARKS = (("started", "Impact started"), ("detected", "Detected"), ("mitigated",
 class _Track:
     segments: list[dict]
     marks: list[dict]
+    legend: list[str]       # the kinds of segment drawn, for the legend
 
 
 def _track(inc: Incident) -> _Track | None:
@@ -40,18 +41,25 @@ def _track(inc: Incident) -> _Track | None:
     def pos(t: datetime) -> float:
         return round((t - lo).total_seconds() / span * 100, 2)
 
-    end = inc.resolved or inc.mitigated or inc.detected
+    # Missing timestamps are drawn as unknown, never as a phase: without `detected` the
+    # time from the start to mitigation (or resolution) is "not recorded", grey, not red
+    # "undetected" (nobody knows when the organisation knew).
     segments = []
-    phases = (("undetected", inc.started, inc.detected or end),
-              ("impact", inc.detected, inc.mitigated or inc.resolved),
+    after_detection = inc.mitigated or inc.resolved
+    phases = (("undetected", inc.started, inc.detected),
+              ("impact", inc.detected, after_detection),
+              ("unknown", inc.started if inc.detected is None else None, after_detection),
               ("recovery", inc.mitigated, inc.resolved))
+    names = {"undetected": "undetected", "impact": "detected, impact ongoing", "recovery": "mitigated, recovering",
+             "unknown": "detection time not recorded"}
     for kind, a, b in phases:
         if a is not None and b is not None and b > a:
             segments.append({"kind": kind, "left": pos(a), "width": round(pos(b) - pos(a), 2),
-                             "label": f"{kind}: {human_minutes((b - a).total_seconds() / 60)}"})
+                             "label": f"{names[kind]}: {human_minutes((b - a).total_seconds() / 60)}"})
     marks = [{"kind": k, "left": pos(getattr(inc, k))} for k, _ in _MARKS if getattr(inc, k) is not None]
     marks += [{"kind": "event", "left": pos(e.at)} for e in inc.timeline]   # described in the event list below
-    return _Track(segments, marks)
+    return _Track(segments, marks, [k for k in ("undetected", "impact", "recovery", "unknown")
+                                    if any(seg["kind"] == k for seg in segments)])
 
 
 def _offset(start: datetime, at: datetime) -> str:
@@ -187,10 +195,12 @@ def incident_fragments(kb: KnowledgeBase, inc: Incident, related: list[Related],
     severity = tax.term("severities", inc.severity)
     blocks = render_blocks(
         "incident.html.j2", incident=inc,
-        severity=severity, sev_rank=tax.severity_rank.get(inc.severity, 9) + 1,
+        # the colour of a rated severity by its rank among rated ones; grey for an unrated one
+        severity=severity, sev_rank="unrated" if tax.unrated(inc.severity) else tax.rated_rank(inc.severity) + 1,
         detection=tax.term("detection_sources", inc.detection),
         t={k: local_time(getattr(inc, k), tz) for k, _ in _MARKS},
-        d={k: human_minutes(v) for k, v in durations(inc).items()},
+        d={k: human_minutes(v) for k, v in durations(inc).items() if v is not None},
+        not_recorded=[k[8:] for k, v in durations(inc).items() if v is None],   # "time_to_detect" -> "detect"
         track=_track(inc), events=events, dimensions=dimensions, root_causes=root_causes,
         actions=[{"item": a, "overdue": a.overdue(ctx.today)} for a in inc.action_items],
         related=related_view, chips=_chips(inc, src, facets, directory_urls), links=_links(inc),

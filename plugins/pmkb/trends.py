@@ -30,10 +30,12 @@ from .facets import addresses, page_src as facet_page_src
 from .htmlutil import rel_url
 from .model import Incident
 from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
+from .planning_summary import write_summary
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
+MAX_QUARTERS = 40       # more quarters than this from the first incident to the last: the pages go by year
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 SMALL_N_NOTE = "One unusual incident moves such figures a lot; read them as anecdotes, not trends."
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
@@ -48,6 +50,10 @@ DURATION_TITLES = {
     "time_to_resolve": "Time to resolve",
 }
 CONTRIBUTIONS = ("high", "medium", "low")
+# Page meta that keeps a page out of the search index (Material's search plugin reads it;
+# the Pagefind path leaves such pages unmarked). Trend and ledger pages are tables of
+# figures: search is for incidents, and their headings made thousands of empty entries.
+SEARCH_EXCLUDED = "search:\n  exclude: true\n"
 
 
 # --- text helpers (shared with actions.py) ------------------------------------------------
@@ -139,10 +145,15 @@ def slugs(names: Iterable[str]) -> dict[str, str]:
 class _Scope:
     """The figures of a set of incidents (the whole knowledge base, a service, a team)."""
     incidents: list[Incident]
-    quarters: list[str]
+    quarters: list[str]                     # the periods of the time series: quarters, or years (`unit`)
     by_quarter: dict[str, list[Incident]]
     q_stats: dict[str, dict[str, Any]]
     overall: dict[str, Any]
+    unit: str = "quarter"                   # "year" when quarters would be too many to read
+
+    @property
+    def units(self) -> str:
+        return self.unit + "s"
 
 
 def _durations_of(kb: "KnowledgeBase") -> dict[str, dict[str, float | None]]:
@@ -161,8 +172,17 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
     for inc in incidents:
         by_q[quarter_key(inc.started, tz)].append(inc)
     quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    unit = "quarter"
+    if len(quarters) > MAX_QUARTERS:
+        # Decades of postmortems: a chart of 145 quarters is unreadable and mostly empty,
+        # so the pages go by year (trends.json keeps every quarter).
+        unit = "year"
+        by_q = defaultdict(list)
+        for inc in incidents:
+            by_q[f"{inc.started.astimezone(tz).year:04d}"].append(inc)
+        quarters = [f"{y:04d}" for y in range(int(min(by_q)), int(max(by_q)) + 1)]
     q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
-    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]))
+    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]), unit)
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -307,6 +327,9 @@ class _FullPage:
         if self._made is None:
             w = _Writer(self.kb, self.ctx, "trends/index.md", "trends/charts/all", self.directory_urls, full=True)
             w.title("Trends")
+            if self.kb.incidents:
+                write_summary(w, _durations_of(self.kb))
+                w.heading(2, "Details")
             _intro(w)
             _scope_sections(w, _scope(self.kb, self.kb.incidents))
             _index_of_views(w)
@@ -340,8 +363,10 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
 
 
 def _markdown(title: str) -> str:
-    # The title goes in the page's meta, so MkDocs does not look for it in the HTML.
-    return f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n---\n\n{placeholder('body')}\n"
+    # The title goes in the page's meta, so MkDocs does not look for it in the HTML. Trend
+    # pages are left out of search (SEARCH_EXCLUDED): search is for incidents.
+    return (f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n{SEARCH_EXCLUDED}---\n\n"
+            f"{placeholder('body')}\n")
 
 
 def metrics_page(ctx: SiteContext) -> str | None:
@@ -372,7 +397,10 @@ def _intro(w: _Writer) -> None:
 def _scope_sections(w: _Writer, sc: _Scope) -> None:
     """The sections of a trend page. A full page draws every chart; a scoped page (one
     service, one team) gives tables only, to keep the first build of a large knowledge
-    base fast (tens of scopes times seven charts take minutes)."""
+    base fast (tens of scopes times seven charts take minutes).
+
+    Missing data is never drawn as a figure: rows of periods without a value are left out,
+    a series without a value gets no chart and a section without data one sentence."""
     kb = w.kb
     if not sc.incidents:
         w.para("No incidents yet. Trends appear here once the first postmortem is written.")
@@ -380,44 +408,63 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
     zone = kb.settings.timezone
     _overview(w, sc)
 
-    # Incidents per quarter by severity
+    # Incidents per quarter by severity: only the severities that occur
     sev_ids = [s.id for s in kb.taxonomy.severities]
     sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
+    present = Counter(i.severity for i in sc.incidents)
+    shown_sev = [s for s in sev_ids if present[s]]
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
-    w.heading(2, "Incidents per quarter")
+    busy = [q for q in sc.quarters if counts[q]]
+    w.heading(2, f"Incidents per {sc.unit}")
     if w.full:
         w.chart("incidents", charts.bar_spec(
-            "Incidents per quarter by severity", sc.quarters,
-            {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
-            ylabel="incidents", xlabel=f"quarter ({zone})", colors=charts.SEVERITY_COLORS),
-            "Stacked bar chart: incidents per quarter, by severity")
-    w.table(["Quarter"] + [h(s) for s in sev_ids] + ["Total"],
-            ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))] for q in sc.quarters))
+            f"Incidents per {sc.unit} by severity", sc.quarters,
+            {s: [counts[q][s] for q in sc.quarters] for s in shown_sev},
+            ylabel="incidents", xlabel=f"{sc.unit} ({zone})", colors=severity_colors(kb, shown_sev)),
+            f"Stacked bar chart: incidents per {sc.unit}, by severity")
+    if len(busy) < len(sc.quarters):
+        w.para(f"{len(sc.quarters) - len(busy)} of the {len(sc.quarters)} {sc.units} from {sc.quarters[0]} to "
+               f"{sc.quarters[-1]} had no incident; the table leaves them out.")
+    w.table([sc.unit.capitalize()] + [h(s) for s in shown_sev] + ["Total"],
+            ([q] + [str(counts[q][s]) for s in shown_sev] + [str(sum(counts[q].values()))] for q in busy))
 
     # Time to detect, mitigate and resolve per quarter
-    w.heading(2, "Time to detect, mitigate and resolve per quarter")
+    w.heading(2, f"Time to detect, mitigate and resolve per {sc.unit}")
     shown = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
-    if w.full:
+    recorded = [k for k in shown + ("time_to_diagnose",) if sc.overall[k]["n"]]
+    if not recorded:
+        w.para("No incident here records when it was detected, mitigated or resolved, so there are no durations "
+               "to show.")
+    else:
+        w.para(f"{sc.units.capitalize()} where no incident recorded the value are left out of the tables and are gaps in the "
+               f"chart. Figures in grey rest on fewer than {SMALL_N} incidents: one unusual incident moves them a "
+               "lot, read them as anecdotes, not trends.")
+    charted = [k for k in shown if sc.overall[k]["n"]]
+    if w.full and charted:
+        have = [i for i, q in enumerate(sc.quarters) if any(sc.q_stats[q][k]["n"] for k in charted)]
+        span = sc.quarters[have[0]:have[-1] + 1]        # trimmed to where the values are
         panels = [{"title": DURATION_TITLES[k] + " (median, p90 and mean)",
-                   **{m: [sc.q_stats[q][k][m] for q in sc.quarters] for m in ("mean", "median", "p90", "n")}}
-                  for k in shown]
+                   **{m: [sc.q_stats[q][k][m] for q in span] for m in ("mean", "median", "p90", "n")}}
+                  for k in charted]
         w.chart("durations", charts.durations_spec(
-            "Time to detect, mitigate and resolve per quarter", sc.quarters, panels,
-            xlabel=f"quarter ({zone})", min_n=SMALL_N),
-            "Line charts per quarter of the median, 90th percentile and mean time to detect, mitigate and resolve")
-    for key in shown + ("time_to_diagnose",):
+            f"Time to detect, mitigate and resolve per {sc.unit}", span, panels,
+            xlabel=f"{sc.unit} ({zone})", min_n=SMALL_N),
+            f"Line charts per {sc.unit} of the median, 90th percentile and mean time to "
+            + ", ".join(DURATION_TITLES[k][8:] for k in charted))
+    for key in recorded:
         w.heading(3, DURATION_TITLES[key])
-        rows, weak = [], []
+        rows = []
         for q in sc.quarters:
             s = sc.q_stats[q][key]
-            rows.append([q] + _summary_cells(s))
-            if 0 < s["n"] < SMALL_N:
-                weak.append(f"{q} (n={s['n']})")
-        _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents have a {DURATION_TITLES[key].lower()} in")
-        w.table(["Quarter", "n", "mean", "median", "p90"], rows)
+            if s["n"]:
+                rows.append(_weak_row([q] + _summary_cells(s), s["n"]))
+        w.table([sc.unit.capitalize(), "n", "mean", "median", "p90"], rows)
+    missing = [DURATION_TITLES[k].lower() for k in shown + ("time_to_diagnose",) if k not in recorded]
+    if recorded and missing:
+        w.para(f"Not recorded by any incident here: {', '.join(missing)}.")
 
     # Recurrence per quarter
-    w.heading(2, "Recurrence rate per quarter")
+    w.heading(2, f"Recurrence rate per {sc.unit}")
     w.para(scope_sentence(kb) + " The first window of a knowledge base has fewer recurrences by construction: "
            "there is less history to recur.")
     rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
@@ -425,14 +472,14 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
         weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
         w.chart("recurrence", charts.line_spec(
             "Share of incidents that recur an earlier root cause", sc.quarters, {"recurrence rate": rates},
-            ylabel="recurrences / incidents", xlabel=f"quarter ({zone})", percent=True,
-            weak=weak_q, weak_note=f"Hollow points: quarters with fewer than {SMALL_N} incidents."),
-            "Line chart: recurrence rate per quarter")
-    weak = [f"{q} (n={sc.q_stats[q]['incidents']})" for q in sc.quarters if 0 < sc.q_stats[q]["incidents"] < SMALL_N]
-    _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents in")
-    w.table(["Quarter", "incidents", "recurrences", "recurrence rate"],
-            ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
-              percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters))
+            ylabel="recurrences / incidents", xlabel=f"{sc.unit} ({zone})", percent=True,
+            weak=weak_q, weak_note=f"Hollow points: {sc.units} with fewer than {SMALL_N} incidents."),
+            f"Line chart: recurrence rate per {sc.unit}")
+    w.para(f"{sc.units.capitalize()} without incidents are left out; figures in grey rest on fewer than {SMALL_N} incidents.")
+    w.table([sc.unit.capitalize(), "incidents", "recurrences", "recurrence rate"],
+            (_weak_row([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
+                        percent(sc.q_stats[q]["recurrence_rate"])], sc.q_stats[q]["incidents"])
+             for q in busy))
 
     _recurring_categories(w, sc)
     _fixes(w, sc)
@@ -441,6 +488,24 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
     _resolve_by_severity(w, sc, sev_ids)
     if not w.full:
         _incident_list(w, sc.incidents)
+
+
+def severity_colors(kb: "KnowledgeBase", sev_ids: Sequence[str]) -> list[str]:
+    """A colour per severity shown: its rank's colour, grey for an unrated one."""
+    out = []
+    for s in sev_ids:
+        rank = kb.taxonomy.rated_rank(s)
+        out.append(charts.UNKNOWN_COLOR if kb.taxonomy.unrated(s) or rank >= len(charts.SEVERITY_COLORS)
+                   else charts.SEVERITY_COLORS[rank])
+    return out
+
+
+def _weak_row(cells: list[str], n: int) -> list[str]:
+    """The row's figures in grey when they rest on fewer than SMALL_N incidents."""
+    if 0 < n < SMALL_N:
+        return [cells[0]] + [f'<span class="pmkb-weak" title="fewer than {SMALL_N} incidents">{c}</span>'
+                             for c in cells[1:]]
+    return cells
 
 
 def _summary_cells(s: dict[str, Any]) -> list[str]:
@@ -463,15 +528,19 @@ def _overview(w: _Writer, sc: _Scope) -> None:
     w.para(f"<strong>{o['incidents']}</strong> incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
            f"{last.isoformat()}; <strong>{o['recurrences']}</strong> of them recur an earlier root cause "
            f"{scope_phrase(w.kb)} (recurrence rate {percent(o['recurrence_rate'])}).")
-    rows, weak = [], []
+    rows, weak, missing = [], [], []
     for key in DURATIONS:
         s = o[key]
-        rows.append([DURATION_TITLES[key]] + _summary_cells(s))
-        if 0 < s["n"] < SMALL_N:
-            weak.append(f"{DURATION_TITLES[key].lower()} (n={s['n']})")
-    _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents have a value for")
-    w.table(["", "n", "mean", "median", "p90"], rows)
-    w.para("<em>n</em>: incidents that have the value (a missing timestamp leaves an incident out).")
+        if not s["n"]:
+            missing.append(DURATION_TITLES[key].lower())
+            continue
+        rows.append(_weak_row([DURATION_TITLES[key]] + _summary_cells(s), s["n"]))
+    if rows:
+        w.table(["", "n", "mean", "median", "p90"], rows)
+        w.para("<em>n</em>: incidents that have the value (a missing timestamp leaves an incident out)."
+               + (f" Not recorded by any incident: {', '.join(missing)}." if missing else ""))
+    else:
+        w.para("No incident records when it was detected, mitigated or resolved: there are no durations.")
 
 
 def _recurring_categories(w: _Writer, sc: _Scope) -> None:
@@ -563,6 +632,9 @@ def _detection(w: _Writer, sc: _Scope) -> None:
     by_class = Counter(detection_class(i.detection) for i in sc.incidents)
     by_source = Counter(i.detection for i in sc.incidents)
     w.heading(2, "Detection sources")
+    if by_class["not recorded"] == total:
+        w.para("No incident here records how it was detected (<code>detection</code>).")
+        return
     w.para(f"Found by <strong>our alerts and monitors</strong>: {percent(by_class['our alerts and monitors'] / total)} "
            f"({by_class['our alerts and monitors']} of {total}); by <strong>customers</strong>: "
            f"{percent(by_class['customers'] / total)} ({by_class['customers']}); "
@@ -576,19 +648,25 @@ def _detection(w: _Writer, sc: _Scope) -> None:
             n = sum(cnt.values())
             for c in DETECTION_CLASSES:
                 shares[c].append(cnt[c] / n if n else 0.0)
+        palette = dict(zip(DETECTION_CLASSES, (charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4],
+                                               charts.UNKNOWN_COLOR)))
+        used = [c for c in DETECTION_CLASSES if by_class[c]]     # no legend entry for an empty series
         w.chart("detection", charts.bar_spec(
-            "Who found the incident, per quarter", sc.quarters, shares, ylabel="share of incidents",
-            xlabel=f"quarter ({kb.settings.timezone})", percent=True,
-            colors=(charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4], charts.PALETTE[7])),
+            f"Who found the incident, per {sc.unit}", sc.quarters, {c: shares[c] for c in used},
+            ylabel="share of incidents", xlabel=f"{sc.unit} ({kb.settings.timezone})", percent=True,
+            colors=[palette[c] for c in used]),
             "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways")
     rows = []
     known = [t.id for t in kb.taxonomy.detection_sources]
     titles = {t.id: t.title for t in kb.taxonomy.detection_sources}
     for sid in known + sorted(s for s in by_source if s is not None and s not in titles):
+        if not by_source[sid]:
+            continue
         rows.append([h(titles.get(sid, sid)), f"<code>{h(sid)}</code>", detection_class(sid),
                      str(by_source[sid]), percent(by_source[sid] / total)])
     rows.append(["<em>not recorded</em>", "", "not recorded", str(by_source[None]), percent(by_source[None] / total)])
     w.table(["Detection source", "id", "counted as", "incidents", "share"], rows, ["l", "l", "l", "r", "r"])
+    w.para("Detection sources of the taxonomy that no incident here names are left out.")
 
 
 def _dimensions(w: _Writer, sc: _Scope) -> None:
@@ -602,36 +680,46 @@ def _dimensions(w: _Writer, sc: _Scope) -> None:
                 if f.id in per_q[q]:
                     per_q[q][f.id][f.contribution] += 1
     w.heading(2, "Failure dimensions over time")
+    assessed = [q for q in sc.quarters if any(sum(per_q[q][d].values()) for d in dims)]
+    if not assessed:
+        w.para("No incident here assesses its failure dimensions (<code>dimensions</code>).")
+        return
     w.para("How many incidents each failure dimension contributed to, from the <code>dimensions</code> of the "
            "postmortems (incidents that do not assess a dimension are not counted).")
     if w.full:
-        series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in sc.quarters] for d in dims}
-        w.chart("dimensions", charts.line_spec(
-            "Incidents with a medium or high contribution, per dimension", sc.quarters, series,
-            ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})"),
-            "Line chart: incidents per quarter where each failure dimension contributed medium or high")
-    w.table(["Quarter"] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
-            ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims] for q in sc.quarters))
+        span = sc.quarters[sc.quarters.index(assessed[0]):sc.quarters.index(assessed[-1]) + 1]
+        series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in span] for d in dims
+                  if any(per_q[q][d]["high"] + per_q[q][d]["medium"] for q in span)}
+        if series:
+            w.chart("dimensions", charts.line_spec(
+            "Incidents with a medium or high contribution, per dimension", span, series,
+                ylabel="incidents", xlabel=f"{sc.unit} ({kb.settings.timezone})"),
+                f"Line chart: incidents per {sc.unit} where each failure dimension contributed medium or high")
+    w.para(f"{sc.units.capitalize()} where no incident assessed a dimension are left out.")
+    w.table([sc.unit.capitalize()] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
+            ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims] for q in assessed))
 
 
 def _resolve_by_severity(w: _Writer, sc: _Scope, sev_ids: list[str]) -> None:
     dur = _durations_of(w.kb)
     values = {s: [dur[i.id]["time_to_resolve"] for i in sc.incidents if i.severity == s] for s in sev_ids}
     values = {s: [v for v in vs if v is not None] for s, vs in values.items()}
+    values = {s: vs for s, vs in values.items() if vs}      # a severity nobody resolved has no figure
     w.heading(2, "Time to resolve by severity")
+    if not values:
+        w.para("No incident here records when it was resolved.")
+        return
     if w.full:
         w.chart("resolve-by-severity", charts.box_spec(
             "Distribution of time to resolve, by severity", values, ylabel_prefix="time to resolve",
-            xlabel="severity", colors=charts.SEVERITY_COLORS, min_n=SMALL_N),
+            xlabel="severity", colors=severity_colors(w.kb, list(values)), min_n=SMALL_N),
             "Box plot: distribution of time to resolve per severity")
-    rows, weak = [], []
-    for s in sev_ids:
-        st = summarize(values[s])
-        rows.append([h(s)] + _summary_cells(st) + [human_minutes(min(values[s], default=None)),
-                                                     human_minutes(max(values[s], default=None))])
-        if 0 < st["n"] < SMALL_N:
-            weak.append(f"{h(s)} (n={st['n']})")
-    _small_n_warning(w, weak, f"Fewer than {SMALL_N} resolved incidents of severity")
+    rows = []
+    for s, vs in values.items():
+        st = summarize(vs)
+        rows.append(_weak_row([h(s)] + _summary_cells(st) + [human_minutes(min(vs)), human_minutes(max(vs))], st["n"]))
+    w.para(f"Severities without a resolved incident are left out; figures in grey rest on fewer than {SMALL_N} "
+           "incidents.")
     w.table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows)
 
 
