@@ -21,7 +21,8 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from bisect import insort
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,7 @@ class Preview:
         self.assets: list[Asset] = []
         self.graph: Any = None                        # incident_graph of `base`
         self.notes: list[str] = []                    # about the knowledge base, shown on every page
+        self.bearing: dict[str, list[Incident]] = {}  # category -> base incidents that bear on it (_rebase)
         self._markdown = _markdown_factory(self.config)
 
     # --- loading ---------------------------------------------------------------------------
@@ -117,9 +119,9 @@ class Preview:
                                                 "the incidents folder does not exist; create it or fix 'incidents_dir' in mkdocs.yml")])
         self.rules = Loader().rules(settings)
         key = cache_key(settings)
-        cached = read_cache(settings, key) if use_cache else {}
         mine = {p.path for p in self.pages}
-        with _gc_paused():
+        with _gc_paused():   # millions of objects and no cycles: no collection passes over them
+            cached = read_cache(settings, key) if use_cache else {}
             md_files, other = discover(settings.incidents_dir)
             names = _Names(settings)
             entries: Entries = {}
@@ -144,6 +146,9 @@ class Preview:
             self.assets, asset_diags = _assets(settings, other)
             self._rebase(asset_diags)
             self._render_all()
+            # What was read lives as long as the preview: frozen, it is left out of every
+            # later collection (the first full one would otherwise scan it all, a second).
+            gc.freeze()
         pid = write_in_background(settings, key, entries) if write and todo else None
         return Loaded(len(self.results), len(todo), time.perf_counter() - start, pid)
 
@@ -179,6 +184,15 @@ class Preview:
         self.notes = ([f"{errors} error(s) in other files of the knowledge base leave those files out of this preview "
                        "(`pmkb validate` lists them)"] if errors else [])
         self.graph = incident_graph(KnowledgeBase(self.settings, self.rules.taxonomy, self.base, [], []))
+        # Per category, the incidents that can bear on an incident's recurrence notes there:
+        # those with it as a root cause, and those with a done fix addressing it.
+        bearing: dict[str, list[Incident]] = {}
+        for inc in self.base:
+            cats = set(inc.categories)
+            cats.update(c for a in inc.action_items if a.status == "done" and a.completed for c in a.addresses)
+            for c in cats:
+                bearing.setdefault(c, []).append(inc)
+        self.bearing = bearing
 
     # --- the previewed files ----------------------------------------------------------------
 
@@ -224,8 +238,34 @@ class Preview:
         assert self.rules is not None
         taken = {i.id for i in self.base}
         mine = [p.incident for p in self.pages if p.incident is not None and p.incident.id not in taken]
-        incidents = sorted([*self.base, *mine], key=lambda i: i.order_key) if mine else self.base
+        return self._kb(self.base, mine)
+
+    def _kb(self, base: list[Incident], mine: list[Incident]) -> KnowledgeBase:
+        assert self.rules is not None
+        incidents = list(base)
+        for inc in mine:   # base is in order already: put each in its place
+            insort(incidents, inc, key=lambda i: i.order_key)
         return KnowledgeBase(self.settings, self.rules.taxonomy, incidents, self.assets, [])
+
+    def recurrence_kb(self, kb: KnowledgeBase, inc: Incident) -> KnowledgeBase:
+        """The knowledge base that an incident's recurrence notes are worked out on: the
+        incidents that share a root-cause category with it or have a done fix addressing one,
+        and every incident by id (for the related incidents' titles). By the definitions of
+        SPEC section 6 nothing else can make it a recurrence or a fix fail at it; the core's
+        `recurrence` and `failed_fixes` then take a fraction of the whole knowledge base's
+        time (tests/test_preview.py compares the result with the whole knowledge base's)."""
+        seen: set[str] = set()
+        base: list[Incident] = []
+        for c in inc.categories:
+            for other in self.bearing.get(c, ()):
+                if other.id not in seen:
+                    seen.add(other.id)
+                    base.append(other)
+        base.sort(key=lambda i: i.order_key)
+        mine = [i for i in kb.incidents if i.id not in seen and any(p.incident is i for p in self.pages)]
+        sub = self._kb(base, mine)
+        sub.by_id = kb.by_id
+        return sub
 
     def _related(self, kb: KnowledgeBase) -> RelatedIndex:
         """Related incidents over the whole knowledge base: the base's graph with the
@@ -258,7 +298,7 @@ class Preview:
         links = link_index(kb)
         md_page = incident_page(kb, inc, links)
         page.related = related[inc.id]
-        fragments, _search, headings = incident_fragments(kb, inc, page.related, ctx)
+        fragments, _search, headings = incident_fragments(self.recurrence_kb(kb, inc), inc, page.related, ctx)
         body = _without_meta(md_page.markdown)
         md = self._markdown()
         html = _md_links(md.convert(body))
@@ -269,7 +309,10 @@ class Preview:
         page.html = fill(html, fragments)
         page.toc = _toc(headings, renames, toc_tokens)
         page.title = md_page.title
-        page.similar = similar(kb, read_incident_like(page.data, page.path), SIMILAR_LIMIT)
+        # Without the path: `similar` would resolve every incident's path to leave the file
+        # itself out (a second at 10,000); its id, the same as its incident's, does that here.
+        draft = replace(read_incident_like(page.data, page.path), path=None)
+        page.similar = similar(kb, draft, SIMILAR_LIMIT)
         page.seconds = time.perf_counter() - started
 
     # --- watching ----------------------------------------------------------------------------

@@ -18,14 +18,19 @@ folder others can write).
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import os
 import pickle
+import signal
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
+from .diagnostics import Diagnostic
+from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
+                    TimelineEvent)
 from .settings import Settings
 from .validate import FileResult
 
@@ -67,6 +72,20 @@ def slim(result: FileResult) -> FileResult:
     return replace(result, incident=replace(inc, front_matter={}, source=replace(inc.source, body="")))
 
 
+def _by_constructor(obj: object) -> tuple:
+    """Pickle a frozen dataclass as a call of its constructor. The default way, for a
+    dataclass with slots, calls `dataclasses.fields` once per object when it is read back:
+    two thirds of the time to read 10,000 incidents."""
+    cls = type(obj)
+    return cls, tuple(getattr(obj, name) for name in _INIT_FIELDS[cls])
+
+
+_INIT_FIELDS = {cls: tuple(f.name for f in fields(cls) if f.init)
+                for cls in (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
+                            TimelineEvent, Diagnostic)}
+_DISPATCH = {**copyreg.dispatch_table, **{cls: _by_constructor for cls in _INIT_FIELDS}}
+
+
 def read_cache(settings: Settings, key: str) -> Entries:
     """The cached entries, or none when there is no usable cache (never an error)."""
     path = cache_dir(settings) / CACHE_FILE
@@ -90,7 +109,9 @@ def write_cache(settings: Settings, key: str, entries: Entries) -> Path | None:
         fd, tmp = tempfile.mkstemp(prefix=".preview-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump({"key": key, "entries": entries}, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler.dispatch_table = _DISPATCH
+                pickler.dump({"key": key, "entries": entries})
             os.replace(tmp, folder / CACHE_FILE)
         except BaseException:
             os.unlink(tmp)
@@ -111,6 +132,8 @@ def write_in_background(settings: Settings, key: str, entries: Entries) -> int |
     if pid == 0:   # the child: write, and leave without running the parent's clean-ups
         code = 0
         try:
+            # Ctrl-C in the terminal stops the preview, not the writing of the cache.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.nice(5)
             code = 0 if write_cache(settings, key, entries) else 1
         except BaseException:  # noqa: BLE001
