@@ -222,7 +222,12 @@ class Preview:
         page.result = result
         others = [r for rel, r in self.results.items() if rel != page.rel]
         others += [p.result for p in self.pages if p is not page and p.result is not None]
-        cross = [d for d in _cross_file([*others, result]) if d.path == page.shown]   # type: ignore[list-item]
+        # Of files with the same id, the first in the order of a load is told it is "also
+        # used by" the others: put this one in its place among them.
+        rest = [r for r in others if r.id is None or r.id != result.id]
+        same = sorted([*(r for r in others if r.id is not None and r.id == result.id), result],
+                      key=lambda r: self._walk_key(r))
+        cross = [d for d in _cross_file([*rest, *same]) if d.path == page.shown]
         page.diagnostics = sorted(result.diagnostics + cross, key=sort_key)
         page.stale = any(d.is_error for d in page.diagnostics) or result.incident is None
         if not page.stale:
@@ -231,6 +236,16 @@ class Preview:
         if page.slug:
             page.slugs.add(page.slug)
         return True
+
+    def _walk_key(self, result: FileResult) -> tuple:
+        """Where a file comes in a load: `discover` walks folders in name order, each
+        folder's files before its sub-folders; named files outside the incidents folder last."""
+        outside = next((p for p in self.pages if p.rel == result.path and p.shown == result.shown
+                        and not p.path.is_relative_to(self.settings.incidents_dir)), None)
+        if outside is not None:
+            return ((2, result.shown),)
+        parts = result.path.split("/")
+        return (*((1, d) for d in parts[:-1]), (0, parts[-1]))
 
     def knowledge_base(self) -> KnowledgeBase:
         """The knowledge base as the site would be built now: the other files' incidents

@@ -15,6 +15,7 @@ import json
 import mimetypes
 import os
 import posixpath
+import socket
 import sys
 import threading
 import time
@@ -32,7 +33,8 @@ from .render import environment
 _ASSETS = Path(__file__).resolve().parent / "assets"
 POLL_SECONDS = 0.1        # previewed files: a save shows within this, plus the page's making
 RESCAN_SECONDS = 3.0      # the rest of the knowledge base
-WAIT_SECONDS = 25.0       # a long poll's longest wait, below common proxy and browser time-outs
+WAIT_SECONDS = 25.0
+FAVICON = "/assets/images/favicon.png"       # a long poll's longest wait, below common proxy and browser time-outs
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +50,15 @@ def theme_stylesheets() -> dict[str, Path]:
         for path in sorted(folder.glob(prefix + "*.min.css")):
             found[f"/assets/stylesheets/{path.name}"] = path
     return found
+
+
+@lru_cache(maxsize=1)
+def theme_favicon() -> Path | None:
+    spec = importlib.util.find_spec("material")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    icon = Path(list(spec.submodule_search_locations)[0]) / "templates" / "assets" / "images" / "favicon.png"
+    return icon if icon.is_file() else None
 
 
 @dataclass
@@ -71,7 +82,21 @@ class Server:
         self.stop.set()
         with self.preview.changed:
             self.preview.changed.notify_all()
+        self.httpd.shutdown()   # returns at once when serve_forever has ended already
         self.httpd.server_close()
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    def __init__(self, address: tuple[str, int], handler) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A page that reloads drops its long poll: not worth a traceback in the terminal.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def start_server(preview: Preview, host: str, port: int, watch: bool = True) -> Server:
@@ -81,7 +106,7 @@ def start_server(preview: Preview, host: str, port: int, watch: bool = True) -> 
     class Handler(_Handler):
         pass
     Handler.preview, Handler.stylesheets, Handler.stop = preview, stylesheets, stop
-    httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+    httpd = _HTTPServer((host, port), Handler)
     httpd.daemon_threads = True
     server = Server(preview, httpd, stop)
     if watch:
@@ -135,6 +160,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._index()
         if path in self.stylesheets:
             return self._file(self.stylesheets[path])
+        if path in ("/favicon.ico", FAVICON) and theme_favicon() is not None:
+            return self._file(theme_favicon())  # type: ignore[arg-type]
         if path.startswith("/assets/pmkb/") and posixpath.basename(path) in ("pmkb.css", "pmkb.js"):
             return self._file(_ASSETS / posixpath.basename(path))
         parts_ = [p for p in path.split("/") if p]
@@ -248,7 +275,7 @@ def render_page(preview: Preview, page: PageState) -> str:
     stylesheets = [*theme_stylesheets(), "/assets/pmkb/pmkb.css"]
     return environment().get_template("preview.html.j2").render(
         title=page.title or page.shown, site_name=preview.config["site_name"], stylesheets=stylesheets,
-        primary=preview.config["primary"], accent=preview.config["accent"], shown=page.shown,
+        favicon=FAVICON if theme_favicon() is not None else "data:,", primary=preview.config["primary"], accent=preview.config["accent"], shown=page.shown,
         seconds=page.seconds if page.html is not None else None, incident_count=kb_count, others=others,
         toc=(page.toc + ([{"id": "similar-past-incidents", "title": "Similar past incidents", "level": 2, "html": False}]
                          if page.similar else [])) if page.html is not None else [], notes=preview.notes,
