@@ -106,14 +106,18 @@ def _save_times(served: Served, path: Path, url: str, saves: int) -> list[float]
             text = re.sub(r"^title: .*$", f"title: {json.dumps(marker)}", original, count=1, flags=re.M)
             t0 = time.perf_counter()
             path.write_text(text, encoding="utf-8")
+            # as the page's script does: wait for a new version, load the page; until it shows the edit
             while True:
                 got = json.loads(_get(served.base + f"_preview/wait?v={version}"))["version"]
-                if got != version:
+                if got == version:
+                    continue
+                version = got
+                page = _get(served.base + url)
+                if page is not None and marker.encode() in page:
                     break
-            page = _get(served.base + url)
+                if time.perf_counter() - t0 > 60:
+                    raise SystemExit(f"save {k}: the page does not show the edit")
             elapsed = time.perf_counter() - t0
-            if page is None or marker.encode() not in page:
-                raise SystemExit(f"save {k}: the page does not show the edit")
             times.append(elapsed)
             time.sleep(1.0)
     finally:
@@ -170,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 served.stop()
             shutil.rmtree(cache, ignore_errors=True)
     finally:
-        if args.kb is None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)   # the caches (and the knowledge base, unless --kb)
     load_end = os.getloadavg()
     print(f"`pmkb serve {rel}` on {n:,} synthetic incidents (seed {args.seed})\n")
     print("| measure | median (s) | min (s) | max (s) | runs | target |")

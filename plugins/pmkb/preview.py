@@ -106,6 +106,9 @@ class Preview:
         self.notes: list[str] = []                    # about the knowledge base, shown on every page
         self.bearing: dict[str, list[Incident]] = {}  # category -> base incidents that bear on it (_rebase)
         self._markdown = _markdown_factory(self.config)
+        self.config_file = config_file
+        self.settings_stamp = self._settings_stamp()
+        self.restart_note = False
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -181,8 +184,10 @@ class Preview:
         self.base = sorted((r.incident for r in self.results.values() if r.incident is not None and r.shown not in bad),
                            key=lambda i: i.order_key)
         errors = sum(1 for d in diags if d.is_error and d.path not in {p.shown for p in self.pages})
-        self.notes = ([f"{errors} error(s) in other files of the knowledge base leave those files out of this preview "
-                       "(`pmkb validate` lists them)"] if errors else [])
+        self.notes = [n for n in self.notes if n.startswith("The taxonomy")]
+        if errors:
+            self.notes.append(f"{errors} error(s) in other files of the knowledge base leave those files out of "
+                              "this preview (`pmkb validate` lists them)")
         self.graph = incident_graph(KnowledgeBase(self.settings, self.rules.taxonomy, self.base, [], []))
         # Per category, the incidents that can bear on an incident's recurrence notes there:
         # those with it as a root cause, and those with a done fix addressing it.
@@ -203,11 +208,7 @@ class Preview:
 
     def _read_page(self, page: PageState) -> bool:
         """Read and check one previewed file; True when it changed since the last read."""
-        try:
-            st = page.path.stat()
-            stamp = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None
+        stamp = _stamp(page.path)
         if stamp == page.stamp and page.stamp is not None:
             return False
         page.stamp = stamp
@@ -335,6 +336,9 @@ class Preview:
     def poll(self) -> bool:
         """Re-read the previewed files that changed and make their pages again; True when
         any did (the browser then reloads)."""
+        if not any(_stamp(p.path) != p.stamp for p in self.pages):
+            return False
+        _settle([p.path for p in self.pages])
         with self.lock:
             if not any([self._read_page(p) for p in self.pages]):
                 return False
@@ -349,9 +353,28 @@ class Preview:
             self.changed.notify_all()
             return True
 
+    def _settings_stamp(self) -> tuple:
+        stamps = []
+        for path in (self.settings.taxonomy, self.config_file):
+            try:
+                st = path.stat()
+                stamps.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stamps.append(None)
+        return tuple(stamps)
+
     def rescan(self) -> bool:
         """Look for changes to the other incident files (a `git pull`, another editor) and
-        take them in; True when there were any. Costs a walk and a stat per file."""
+        take them in; True when there were any. Costs a walk and a stat per file. A changed
+        taxonomy or mkdocs.yml changes every check: the page asks for a restart."""
+        if self._settings_stamp() != self.settings_stamp and not self.restart_note:
+            with self.lock:
+                self.restart_note = True
+                self.notes = [*self.notes, "The taxonomy or mkdocs.yml changed since the preview started: "
+                              "stop it (Ctrl-C) and start it again to check against them."]
+                self.version += 1
+                self.changed.notify_all()
+            return True
         md_files, other = discover(self.settings.incidents_dir)
         names = _Names(self.settings)
         mine = {p.path for p in self.pages}
@@ -404,6 +427,27 @@ class Preview:
                 return None
             self._render(page, kb, self._related(kb))
             return page
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _settle(paths: list[Path], step: float = 0.03, limit: float = 0.5) -> None:
+    """Wait until the files stop changing: an editor that truncates a file and then writes
+    it would otherwise be caught half-way, and the page would flash an error."""
+    before = [_stamp(p) for p in paths]
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        time.sleep(step)
+        now = [_stamp(p) for p in paths]
+        if now == before:
+            return
+        before = now
 
 
 def _read(abs_path: str) -> bytes | None:
