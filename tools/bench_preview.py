@@ -79,7 +79,9 @@ class Served:
         return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGINT)   # its group: the server and a cache writer it forked
+        # its group: the server and a cache writer it forked (SIGTERM: a benchmark started in
+        # the background of a shell has SIGINT ignored, and its children with it)
+        os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:

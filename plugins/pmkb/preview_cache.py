@@ -134,6 +134,8 @@ def write_in_background(settings: Settings, key: str, entries: Entries) -> int |
         try:
             # Ctrl-C in the terminal stops the preview, not the writing of the cache.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # Stopped otherwise, it removes its half-written file on the way out.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
             os.nice(5)
             code = 0 if write_cache(settings, key, entries) else 1
         except BaseException:  # noqa: BLE001

@@ -15,6 +15,7 @@ import json
 import mimetypes
 import os
 import posixpath
+import signal
 import socket
 import sys
 import threading
@@ -66,13 +67,20 @@ class Server:
     preview: Preview
     httpd: http.server.ThreadingHTTPServer
     stop: threading.Event
+    serving: bool = False
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host if ':' not in str(host) else f'[{host}]'}:{port}/"
 
+    def watch(self) -> None:
+        """Start watching the files (once the knowledge base is loaded)."""
+        threading.Thread(target=_watch, args=(self.preview, self.stop), name="pmkb-watch", daemon=True).start()
+        threading.Thread(target=_rescan, args=(self.preview, self.stop), name="pmkb-rescan", daemon=True).start()
+
     def serve_forever(self) -> None:
+        self.serving = True
         try:
             self.httpd.serve_forever(poll_interval=0.25)
         finally:
@@ -82,7 +90,8 @@ class Server:
         self.stop.set()
         with self.preview.changed:
             self.preview.changed.notify_all()
-        self.httpd.shutdown()   # returns at once when serve_forever has ended already
+        if self.serving:
+            self.httpd.shutdown()   # returns at once when serve_forever has ended already
         self.httpd.server_close()
 
 
@@ -110,8 +119,7 @@ def start_server(preview: Preview, host: str, port: int, watch: bool = True) -> 
     httpd.daemon_threads = True
     server = Server(preview, httpd, stop)
     if watch:
-        threading.Thread(target=_watch, args=(preview, stop), name="pmkb-watch", daemon=True).start()
-        threading.Thread(target=_rescan, args=(preview, stop), name="pmkb-rescan", daemon=True).start()
+        server.watch()
     return server
 
 
@@ -283,9 +291,10 @@ def render_page(preview: Preview, page: PageState) -> str:
         refreshed=page.refreshed, has_page=page.html is not None, article=page.html or "", similar=similar, version=preview.version)
 
 
-def serve(preview: Preview, host: str, port: int) -> None:
+def serve(server: Server) -> None:
     """Run the preview until interrupted."""
-    server = start_server(preview, host, port)
+    preview = server.preview
+    server.watch()
     for page in preview.pages:
         if page.diagnostics:
             _report(page)
@@ -316,11 +325,19 @@ def run(settings, config_file: Path, paths: list[Path], address: str) -> int:
     except ValueError as exc:
         print(f"pmkb: {exc}", file=sys.stderr)
         return 2
+    # Stopped by a service manager or `kill`: as on Ctrl-C, the server closes on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     preview = Preview(settings, paths, config_file)
+    try:   # listening first: a port in use is said at once, not after reading the knowledge base
+        server = start_server(preview, host, port, watch=False)
+    except OSError as exc:
+        print(f"pmkb: cannot listen on {address}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"pmkb serve: reading the knowledge base ({settings.shown(settings.incidents_dir)})", file=sys.stderr, flush=True)
     try:
         loaded = preview.load()
     except KnowledgeBaseError as exc:
+        server.close()
         print("".join(f"pmkb: {d.text()}\n" for d in exc.diagnostics), file=sys.stderr, end="")
         return 2
     cached = loaded.files - loaded.checked
@@ -328,11 +345,7 @@ def run(settings, config_file: Path, paths: list[Path], address: str) -> int:
           f"in {settings.shown(cache_dir(settings))}, which is always safe to delete)", file=sys.stderr, flush=True)
     if loaded.cache_pid:   # the child writing the cache: reaped when it is done
         threading.Thread(target=_reap, args=(loaded.cache_pid,), daemon=True).start()
-    try:
-        serve(preview, host, port)
-    except OSError as exc:
-        print(f"pmkb: cannot listen on {address}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    serve(server)
     return 0
 
 
