@@ -179,7 +179,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._redirect(path + "/")
         if parts_ and parts_[0] == "incidents":
             return self._asset(parts_[1:])
-        self._send(404, _not_here(path), "text/html; charset=utf-8")
+        self._send(404, _not_here(self.preview, path), "text/html; charset=utf-8")
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -196,14 +196,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _index(self) -> None:
         pages = self.preview.pages
-        if len(pages) == 1 and pages[0].slug:
+        if len(pages) == 1 and pages[0].slug and pages[0].html is not None:
             return self._redirect(f"/incidents/{pages[0].slug}/")
-        items = "".join(f'<li><a href="/incidents/{p.slug}/">{_esc(p.shown)}</a></li>' if p.slug
-                        else f"<li>{_esc(p.shown)}: not valid yet ({len(p.diagnostics)} problem(s); see the terminal)</li>"
-                        for p in pages)
-        body = (f"<!doctype html><meta charset=utf-8><title>pmkb preview</title>"
-                f"<h1>Previewed incidents</h1><ul>{items}</ul>{_RELOAD.replace('VERSION', str(self.preview.version))}")
-        self._send(200, body.encode(), "text/html; charset=utf-8", cache=False)
+        listed = [{"href": f"/incidents/{p.slug}/" if p.slug else None, "label": p.title or p.draft_id or p.shown,
+                   "shown": p.shown, "errors": sum(d.is_error for d in p.diagnostics)} for p in pages]
+        self._send(200, render_note(self.preview, "Previewed incidents", pages=listed).encode(),
+                   "text/html; charset=utf-8", cache=False)
 
     def _incident(self, slug: str) -> None:
         preview = self.preview
@@ -215,7 +213,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     return self._redirect(f"/incidents/{moved.slug}/")
                 page = preview.other_page(slug)
             if page is None:
-                return self._send(404, _not_here(f"/incidents/{slug}/"), "text/html; charset=utf-8")
+                return self._send(404, _not_here(preview, f"/incidents/{slug}/"), "text/html; charset=utf-8")
             html = render_page(preview, page)
         self._send(200, html.encode(), "text/html; charset=utf-8", cache=False)
 
@@ -224,7 +222,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         root = self.preview.settings.incidents_dir
         target = (root / "/".join(rel_parts)).resolve()
         if not target.is_relative_to(root) or not target.is_file() or any(p.startswith((".", "_")) for p in rel_parts):
-            return self._send(404, _not_here("/incidents/" + "/".join(rel_parts)), "text/html; charset=utf-8")
+            return self._send(404, _not_here(self.preview, "/incidents/" + "/".join(rel_parts)),
+                              "text/html; charset=utf-8")
         self._file(target)
 
     # --- replies -------------------------------------------------------------------------------
@@ -257,20 +256,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-_RELOAD = ('<script>(function(){var seen=VERSION;function poll(){fetch("/_preview/wait?v="+seen,{cache:"no-store"})'
-           '.then(function(r){return r.json()}).then(function(d){if(d.version!==seen)location.reload();else poll()})'
-           '.catch(function(){setTimeout(poll,1000)})}poll()})();</script>')
+def _not_here(preview: Preview, path: str) -> bytes:
+    return render_note(preview, "Not in this preview", path=path).encode()
 
 
-def _esc(text: str) -> str:
-    return str(environment().filters["plain"](text))
+def _look(preview: Preview) -> dict:
+    """What every page of the preview takes from the site: name, colours, stylesheets."""
+    return {"site_name": preview.config["site_name"], "primary": preview.config["primary"],
+            "accent": preview.config["accent"], "stylesheets": [*theme_stylesheets(), "/assets/pmkb/pmkb.css"],
+            "favicon": FAVICON if theme_favicon() is not None else "data:,"}
 
 
-def _not_here(path: str) -> bytes:
-    return (f"<!doctype html><meta charset=utf-8><title>Not in this preview</title><h1>Not in this preview</h1>"
-            f"<p><code>{_esc(path)}</code> is not part of the preview. <code>pmkb serve PATH...</code> shows the "
-            "pages of the given incidents and of the incidents they link to; <code>make serve</code> builds the "
-            "whole site.</p><p><a href=\"/\">The previewed incidents</a></p>").encode()
+def render_note(preview: Preview, heading: str, path: str | None = None, pages: list[dict] | None = None) -> str:
+    return environment().get_template("preview_note.html.j2").render(
+        heading=heading, path=path, pages=pages or [], version=preview.version if pages else None, **_look(preview))
 
 
 def render_page(preview: Preview, page: PageState) -> str:
@@ -280,15 +279,17 @@ def render_page(preview: Preview, page: PageState) -> str:
     similar = [{"match": m, "href": rel_url(src, incident_src(m.incident.id))} for m in page.similar]
     others = [{"href": f"/incidents/{p.slug}/", "label": p.incident.id} for p in preview.pages
               if p.incident is not None]
-    stylesheets = [*theme_stylesheets(), "/assets/pmkb/pmkb.css"]
     return environment().get_template("preview.html.j2").render(
-        title=page.title or page.shown, site_name=preview.config["site_name"], stylesheets=stylesheets,
-        favicon=FAVICON if theme_favicon() is not None else "data:,", primary=preview.config["primary"], accent=preview.config["accent"], shown=page.shown,
-        seconds=page.seconds if page.html is not None else None, incident_count=kb_count, others=others,
+        title=page.title or page.shown, shown=page.shown, stale=page.stale,
+        made=_took(page.seconds) if page.html is not None else None, incident_count=kb_count, others=others,
         toc=(page.toc + ([{"id": "similar-past-incidents", "title": "Similar past incidents", "level": 2, "html": False}]
                          if page.similar else [])) if page.html is not None else [], notes=preview.notes,
         errors=[d for d in page.diagnostics if d.is_error], warnings=[d for d in page.diagnostics if not d.is_error],
-        refreshed=page.refreshed, has_page=page.html is not None, article=page.html or "", similar=similar, version=preview.version)
+        refreshed=page.refreshed, has_page=page.html is not None, article=page.html or "", similar=similar, version=preview.version, **_look(preview))
+
+
+def _took(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def serve(server: Server) -> None:
