@@ -222,3 +222,46 @@ def test_the_open_page_follows_the_file(example):
     finally:
         server.close()
         thread.join(5)
+
+
+def test_changes_to_other_files_are_taken_in(example):
+    rel = "incidents/2025/inc-2025-006.md"
+    preview = _preview(example, rel)
+    assert not preview.rescan()
+    related = [r.id for r in preview.pages[0].related]
+    assert related, "the example's incident has related incidents"
+    other = example / f"incidents/{preview.knowledge_base().by_id[related[0]].source.path}"
+    other.write_text(other.read_text(encoding="utf-8").replace("title:", "title: Retitled -", 1), encoding="utf-8")
+    version = preview.version
+    assert preview.rescan() and preview.version > version
+    assert "Retitled -" in preview.pages[0].html
+    (example / "schema" / "taxonomy.yml").write_text((example / "schema" / "taxonomy.yml").read_text(encoding="utf-8") + "\n",
+                                                     encoding="utf-8")
+    os.utime(example / "schema" / "taxonomy.yml", ns=(1, 1))
+    assert preview.rescan() and any("start it again" in n for n in preview.notes)
+
+
+def test_other_incidents_on_demand_and_a_note_for_the_rest(example):
+    import urllib.error
+    import urllib.request
+    rel = "incidents/2025/inc-2025-006.md"
+    preview = _preview(example, rel)
+    server = start_server(preview, "127.0.0.1", 0, watch=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(server.url) as r:   # one file: the root leads to its page
+            assert r.url.endswith("/incidents/inc-2025-006/")
+        other = preview.pages[0].related[0].id
+        with urllib.request.urlopen(server.url + f"incidents/{other.lower()}/") as r:
+            html = r.read().decode()
+        assert other in html and "not watched" in html
+        with urllib.request.urlopen(server.url + "incidents/2025/inc-2025-006-whiteboard.png") as r:
+            assert r.headers["Content-Type"] == "image/png"
+        for missing in ("categories/data/schema-change/", "incidents/inc-1999-001/", "incidents/_templates/ml.md"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(server.url + missing)
+            assert err.value.code == 404 and "Not in this preview" in err.value.read().decode()
+    finally:
+        server.close()
+        thread.join(5)
