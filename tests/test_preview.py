@@ -265,3 +265,29 @@ def test_other_incidents_on_demand_and_a_note_for_the_rest(example):
     finally:
         server.close()
         thread.join(5)
+
+
+def test_a_file_named_twice_is_previewed_once(example):
+    rel = "incidents/2025/inc-2025-006.md"
+    preview = _preview(example, rel, "incidents/2025/../2025/inc-2025-006.md")
+    assert len(preview.pages) == 1 and not preview.pages[0].diagnostics
+
+
+def test_several_files_each_at_its_address(example):
+    import urllib.request
+    preview = _preview(example, "incidents/2025/inc-2025-006.md", "incidents/2025/inc-2025-002.md")
+    assert [p.slug for p in preview.pages] == ["inc-2025-006", "inc-2025-002"]
+    assert all(p.html for p in preview.pages)
+    server = start_server(preview, "127.0.0.1", 0, watch=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(server.url) as r:
+            listing = r.read().decode()
+        assert 'href="/incidents/inc-2025-006/"' in listing and 'href="/incidents/inc-2025-002/"' in listing
+        with urllib.request.urlopen(server.url + "incidents/inc-2025-002/") as r:
+            page = r.read().decode()
+        assert "INC-2025-002" in page and 'href="/incidents/inc-2025-006/"' in page   # the bar links the other one
+    finally:
+        server.close()
+        thread.join(5)

@@ -93,7 +93,8 @@ class Preview:
     def __init__(self, settings: Settings, paths: list[Path], config_file: Path):
         self.settings = settings
         self.config = _site_config(config_file)
-        self.pages = [PageState(p.resolve(), _rel(settings, p), settings.shown(p)) for p in paths]
+        unique = {p.resolve(): p for p in paths}   # a file named twice is previewed once
+        self.pages = [PageState(full, _rel(settings, p), settings.shown(p)) for full, p in unique.items()]
         self.version = 0
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
