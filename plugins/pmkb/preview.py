@@ -68,6 +68,7 @@ class PageState:
     incident: Incident | None = None         # the last good incident (full: body and front matter)
     data: bytes = b""                        # the last good file's bytes
     result: FileResult | None = None         # the check of the file as it is now
+    current: bytes = b""                     # the file's bytes as it is now
     diagnostics: list[Diagnostic] = field(default_factory=list)   # of the file as it is now
     stale: bool = False                      # the file as it is now has errors: the page is the last good one
     html: str | None = None                  # the last good page's article
@@ -147,6 +148,8 @@ class Preview:
             self.results = {rel: r for rel, (_, r) in entries.items()}
             for page in self.pages:
                 self._read_page(page)
+            for page in self.pages:
+                self._judge(page)
             self.assets, asset_diags = _assets(settings, other)
             self._rebase(asset_diags)
             self._render_all()
@@ -208,20 +211,31 @@ class Preview:
         return page.result
 
     def _read_page(self, page: PageState) -> bool:
-        """Read and check one previewed file; True when it changed since the last read."""
+        """Read and check one previewed file; True when it changed since the last read.
+        The checks across files come after (`_judge`), once every previewed file is read:
+        two previewed files may name each other in `related:`."""
         stamp = _stamp(page.path)
         if stamp == page.stamp and page.stamp is not None:
             return False
         page.stamp = stamp
         data = _read(str(page.path))
         if data is None:
-            page.diagnostics = [Diagnostic(page.shown, 1, 1, "error", "cannot read the file (moved or deleted?)")]
-            page.stale = True
+            page.result, page.current = None, b""
             return True
         assert self.rules is not None
-        result = check_file(data, page.rel, page.shown, self.rules, True, digest(data))
-        page.draft_id = result.id
-        page.result = result
+        page.result = check_file(data, page.rel, page.shown, self.rules, True, digest(data))
+        page.draft_id = page.result.id
+        page.current = data
+        return True
+
+    def _judge(self, page: PageState) -> None:
+        """The file's diagnostics, checks across files included, and its page's incident:
+        the new one when there is no error, the last good one otherwise."""
+        result = page.result
+        if result is None:
+            page.diagnostics = [Diagnostic(page.shown, 1, 1, "error", "cannot read the file (moved or deleted?)")]
+            page.stale = True
+            return
         others = [r for rel, r in self.results.items() if rel != page.rel]
         others += [p.result for p in self.pages if p is not page and p.result is not None]
         # Of files with the same id, the first in the order of a load is told it is "also
@@ -234,10 +248,9 @@ class Preview:
         page.stale = any(d.is_error for d in page.diagnostics) or result.incident is None
         if not page.stale:
             page.incident = result.incident
-            page.data = data
+            page.data = page.current
         if page.slug:
             page.slugs.add(page.slug)
-        return True
 
     def _walk_key(self, result: FileResult) -> tuple:
         """Where a file comes in a load: `discover` walks folders in name order, each
@@ -343,6 +356,8 @@ class Preview:
         with self.lock:
             if not any([self._read_page(p) for p in self.pages]):
                 return False
+            for page in self.pages:   # a change to one may change another's checks across files
+                self._judge(page)
             was = gc.isenabled()
             gc.disable()   # a save makes many objects and no cycles: no collection pass over the whole base
             try:
@@ -396,6 +411,8 @@ class Preview:
                 del self.results[rel]
             self.results.update({rel: r for rel, (_, r) in fresh.items()})
             self.stamps = stamps
+            for page in self.pages:   # a related incident may have appeared or gone
+                self._judge(page)
             self.assets, asset_diags = _assets(self.settings, other)
             self._rebase(asset_diags)
             self._render_all()
@@ -424,6 +441,7 @@ class Preview:
             path = self.settings.incidents_dir / inc.source.path
             page = PageState(path, inc.source.path, inc.source.shown, refreshed=False)
             self._read_page(page)
+            self._judge(page)
             if page.incident is None or page.incident.id != inc.id:
                 return None
             self._render(page, kb, self._related(kb))
