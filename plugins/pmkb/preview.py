@@ -32,7 +32,7 @@ import yaml
 from .diagnostics import Diagnostic, sort_key
 from .graph import Related, RelatedIndex, incident_graph
 from .incident_page import incident_fragments, incident_page
-from .kb import (PARALLEL_THRESHOLD, Asset, KnowledgeBase, KnowledgeBaseError, Loader, NoIncidentsFolder, _assets,
+from .kb import (PARALLEL_THRESHOLD, Asset, KnowledgeBase, Loader, NoIncidentsFolder, _assets,
                  _check_in_parallel, _cross_file, _gc_paused, _Names, discover)
 from .links import link_index
 from .model import Incident
