@@ -150,5 +150,27 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
         click.echo("pmkb: add the ones that teach the same lesson to 'related:'", err=True)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-a", "--dev-addr", "address", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Where to listen (loopback by default).")
+@config_option
+def serve(paths: tuple[Path, ...], address: str, config_file: Path | None) -> None:
+    """Live preview. With PATHs: a fast preview of those incidents against the whole
+    knowledge base, refreshed on save."""
+    settings = _settings(config_file)
+    if paths:
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
+            sys.exit(2)
+        from .preview_server import run   # the preview's imports only when previewing
+        sys.exit(run(settings, config_file or Path("mkdocs.yml"), list(paths), address))
+    # Without PATHs: the whole site (issue 18 adds --engine here).
+    import subprocess
+    sys.exit(subprocess.call([sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file or Path("mkdocs.yml")),
+                              "-a", address]))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
