@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pmkb.schema import load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
+from pmkb import load_checker
+from pmkb import load_taxonomy
+from pmkb import zone
+from pmkb import Rules, check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

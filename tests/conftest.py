@@ -50,11 +50,11 @@ class KB:
 
     @property
     def settings(self):
-        from pmkb.settings import load_settings
+        from pmkb import load_settings
         return load_settings(self.root / "mkdocs.yml")
 
     def load(self):
-        from pmkb.kb import Loader
+        from pmkb import Loader
         return Loader(workers=1).load(self.settings)
 
 

@@ -1,4 +1,4 @@
-"""The background job runner (pmkb.background): the same items whether forked or inline,
+"""The background job runner (pmkb.adapters.background): the same items whether forked or inline,
 in any order of asking, and a failing or vanished child is an error, never a hang."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pmkb import background
-from pmkb.background import Background, BackgroundError
+from pmkb.adapters import background
+from pmkb.adapters.background import Background, BackgroundError
 
 pytestmark = pytest.mark.skipif(not background.can_fork(), reason="needs os.fork")
 
@@ -186,7 +186,7 @@ def test_an_orphaned_job_stops_and_cleans_up(tmp_path):
     script = tmp_path / "orphan.py"
     script.write_text(
         "import os, sys, time\n"
-        "from pmkb.background import Background\n"
+        "from pmkb.adapters.background import Background\n"
         "def job():\n"
         "    for k in range(10**6):\n"
         "        time.sleep(0.001)\n"

@@ -34,8 +34,8 @@ TIMEOUT_MS = 10_000
 def example(tmp_path_factory):
     """The repository's knowledge base (incidents/, docs/, schema/, mkdocs.yml), copied
     (a snapshot: others may be editing it), loaded and built."""
-    from pmkb.kb import Loader
-    from pmkb.settings import load_settings
+    from pmkb import Loader
+    from pmkb import load_settings
 
     root = tmp_path_factory.mktemp("example")
     kb_root = root / "kb"

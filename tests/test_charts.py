@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pmkb import charts
+from pmkb.pages import charts
 
 QUARTERS = ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
 

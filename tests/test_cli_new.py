@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import incident_text
 from pmkb.cli import main
-from pmkb.newincident import next_id
+from pmkb.cli.newincident import next_id
 
 EPOCH_2025_06_15 = "1749988800"       # 2025-06-15T12:00:00Z
 EPOCH_2025_12_31_2330 = "1767223800"  # 2025-12-31T23:30:00Z: already 2026 in Berlin

@@ -10,14 +10,15 @@ from datetime import date
 from urllib.parse import unquote
 
 from conftest import incident_text
-from pmkb.exports import incident_record
-from pmkb.facet_pages import facet_pages
-from pmkb.facets import addresses, facet_index, name_key, page_src
-from pmkb.graph import related_for
-from pmkb.htmlutil import page_url
-from pmkb.incident_page import incident_fragments, incident_page
-from pmkb.links import link_index
-from pmkb.pages import SiteContext, fill, filled, incident_src
+from pmkb.pages.exports import incident_record
+from pmkb.pages.facet_pages import facet_pages
+from pmkb.knowledge.facets import addresses, facet_index, name_key, page_src
+from pmkb import related_for
+from pmkb.pages.htmlutil import page_url
+from pmkb.pages.incident_page import incident_fragments, incident_page
+from pmkb.pages.links import link_index
+from pmkb.pages.page import fill, filled, incident_src
+from pmkb import SiteContext
 
 CTX = SiteContext(today=date(2025, 12, 31))
 NASTY = '<b>x</b> & "q"'

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from conftest import incident_text
-from pmkb.feed import feed_xml
+from pmkb.pages.feed import feed_xml
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NASTY_TITLE = "<script>alert('x')</script> & <b>bold</b>"

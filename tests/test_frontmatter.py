@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb.frontmatter import MAX_BYTES, ReadProblem, decode, split
-from pmkb.schema import load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
+from pmkb.reading.frontmatter import MAX_BYTES, ReadProblem, decode, split
+from pmkb import load_checker
+from pmkb import load_taxonomy
+from pmkb import zone
+from pmkb import Rules, check_file
 
 
 @lru_cache(maxsize=None)

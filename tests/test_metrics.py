@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import incident_text
-from pmkb import metrics
-from pmkb.metrics import (IncidentRecurrence, group_stats, month_range, percentile, quarter_range, recurrence, summarize,
+from pmkb.knowledge import metrics
+from pmkb.knowledge.metrics import (IncidentRecurrence, group_stats, month_range, percentile, quarter_range, recurrence, summarize,
                           trends)
 
 X, Y, Z = "data/schema-change", "monitoring/missing-alert", "infrastructure/capacity"

@@ -6,7 +6,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from pmkb.minify import collapse_whitespace
+from pmkb.adapters.minify import collapse_whitespace
 
 ASCII_WS = re.compile(r"[ \t\r\f\v\n]+")
 KEPT = ("pre", "textarea", "script", "code")

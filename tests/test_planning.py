@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import incident_text
-from pmkb import planning as pl
-from pmkb.overdue import NO_TEAM, by_team, overdue_items
-from pmkb.pages import SiteContext, filled
-from pmkb.trends import trends_site
+from pmkb.knowledge import planning as pl
+from pmkb.knowledge.overdue import NO_TEAM, by_team, overdue_items
+from pmkb.pages.page import filled
+from pmkb import SiteContext
+from pmkb.pages.trends import trends_site
 
 
 def add(kb, inc_id, started, extra=""):
@@ -135,7 +136,7 @@ def test_summary_compares_detection_by_hand(kb):
     assert "30 min <small>n=5</small>" in summary and "2 h <small>n=5</small>" in summary
     assert "−1 h 30 min" in summary and '<span class="pmkb-better">Faster</span>' in summary
     # the home page's cards say the same, in short
-    from pmkb.home import figures_html
+    from pmkb.pages.home import figures_html
     cards = figures_html(k, SiteContext(today=date(2026, 1, 1)))
     assert "<b>30 min</b><span>median time to detect, 2025-H2 (n=5)</span>" in cards
     assert "<small>2 h in 2025-H1 (n=5) · faster, more than noise</small>" in cards
@@ -201,7 +202,7 @@ def test_overdue_ranking_severity_then_came_back_then_days(kb):
 
 
 def test_teams_are_validated(kb):
-    from pmkb.taxonomy import TaxonomyError, load_taxonomy
+    from pmkb import TaxonomyError, load_taxonomy
     path = set_teams(kb, 
         "teams:\n  - {id: a, members: [Ada, Bo]}\n  - {id: b, members: [Ada, 3], colour: red}\n  - {title: no id}\n")
     with pytest.raises(TaxonomyError) as err:
@@ -213,7 +214,7 @@ def test_teams_are_validated(kb):
 
 
 def test_unrated_severity(kb):
-    from pmkb.taxonomy import load_taxonomy
+    from pmkb import load_taxonomy
     path = kb.root / "schema" / "taxonomy.yml"
     text = path.read_text(encoding="utf-8").replace(
         "severities:                      # most severe first\n",
@@ -226,8 +227,8 @@ def test_unrated_severity(kb):
 
 
 def test_ledger_ranks_overdue_and_rolls_up_by_team(kb):
-    from pmkb.actions import actions_site
-    from pmkb.pages import fill
+    from pmkb.pages.actions import actions_site
+    from pmkb.pages.page import fill
     set_teams(kb, TEAMS)
     rc = "root_causes:\n  - {category: data/schema-change, description: d}\n"
     kb.add("a.md", incident_text("INC-2025-001", severity="SEV3", started="2025-01-05 10:00", extra=(

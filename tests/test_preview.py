@@ -21,15 +21,15 @@ from click.testing import CliRunner
 
 from conftest import ROOT, incident_text
 from pmkb.cli import main
-from pmkb.graph import related_for
-from pmkb.incident_page import incident_fragments
-from pmkb.kb import Loader
-from pmkb.pages import SiteContext
-from pmkb.preview import Preview
-from pmkb.preview_cache import CACHE_FILE, cache_dir
-from pmkb.preview_server import parse_address, render_page, start_server
-from pmkb.settings import load_settings
-from pmkb.similar import read_incident_like, similar
+from pmkb import related_for
+from pmkb.pages.incident_page import incident_fragments
+from pmkb import Loader
+from pmkb import SiteContext
+from pmkb.adapters.preview.session import Preview
+from pmkb.adapters.preview.cache import CACHE_FILE, cache_dir
+from pmkb.adapters.preview.server import parse_address, render_page, start_server
+from pmkb import load_settings
+from pmkb.knowledge.similar import read_incident_like, similar
 from sitehelpers import browser_unavailable, chromium, recorded_page
 
 

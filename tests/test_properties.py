@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, incident_text
-from pmkb.newincident import _yaml_text
-from pmkb.schema import load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
-from pmkb.yamlsafe import parse
+from pmkb.cli.newincident import _yaml_text
+from pmkb import load_checker
+from pmkb import load_taxonomy
+from pmkb import zone
+from pmkb import Rules, check_file
+from pmkb.reading.yamlsafe import parse
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEWER = settings(SETTINGS, max_examples=150)  # for the costlier generated incidents

@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import incident_text
-from pmkb.exports import incident_record
-from pmkb.kb import Loader
-from pmkb.metrics import (NO_RECURRENCE, Fix, IncidentRecurrence, all_fixes, compute_recurrence, failed_fixes,
+from pmkb.pages.exports import incident_record
+from pmkb import Loader
+from pmkb.knowledge.metrics import (NO_RECURRENCE, Fix, IncidentRecurrence, all_fixes, compute_recurrence, failed_fixes,
                           fix_counts, recurrence, shared_systems, systems, trends)
-from pmkb.model import ActionItem, DatasetRef, Incident, ModelRef, RootCause, Source
-from pmkb.settings import Settings, SettingsError
-from pmkb.validate import check_file
+from pmkb.incidents.model import ActionItem, DatasetRef, ModelRef, RootCause, Source
+from pmkb import Incident
+from pmkb import Settings, SettingsError
+from pmkb import check_file
 from test_metrics import X, Y, Z, inc, item, load
 
 
@@ -311,7 +312,7 @@ def test_memoised_figures_let_their_knowledge_base_go(kb):
     # must not keep it alive, or every rebuild's incidents would stay in memory.
     import gc
     import weakref
-    from pmkb.graph import related_for
+    from pmkb import related_for
     k = load(kb, inc("INC-2025-001", "2025-01-01 10:00", (X,), items=item(completed="2025-01-05")),
              inc("INC-2025-002", "2025-02-01 10:00", (X,)))
     assert failures(k, "INC-2025-002") == [("INC-2025-001", 0, (X,), 27)]
@@ -383,7 +384,7 @@ def brute_force(incidents: list[Incident], window_days: int, tz, scope: str):
 @given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"]),
        st.sampled_from(["system", "category"]))
 def test_fast_recurrence_matches_the_definition(seed, window_days, zone_name, scope):
-    from pmkb.timestamps import zone
+    from pmkb import zone
     rng = random.Random(seed)
     tz = zone(zone_name)
     incidents = []
@@ -434,7 +435,7 @@ def test_failed_fixes_grow_with_the_fixes_not_the_square_of_incidents():
 
 
 def test_mkdocs_plugin_declares_recurrence_scope():
-    from pmkb.mkdocs_plugin.config import PostmortemsConfig
+    from pmkb.adapters.mkdocs.config import PostmortemsConfig
     ok = PostmortemsConfig()
     ok.load_dict({})
     assert ok.validate() == ([], []) and ok["recurrence_scope"] == "system"

@@ -8,7 +8,8 @@ import jsonschema
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb.schema import SCHEMA_PATH, SchemaChecker, compile_schema, load_checker
+from pmkb.incidents.schema import SCHEMA_PATH, SchemaChecker, compile_schema
+from pmkb import load_checker
 from checkhelpers import rules, check, pos, one_error
 
 

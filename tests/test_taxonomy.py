@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb.kb import KnowledgeBaseError
-from pmkb.taxonomy import TaxonomyError, load_taxonomy
+from pmkb import KnowledgeBaseError
+from pmkb import TaxonomyError, load_taxonomy
 from checkhelpers import rules, check, pos, one_error
 
 SHIPPED = ROOT / "schema" / "taxonomy.yml"

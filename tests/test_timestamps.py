@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb.schema import load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import TimeProblem, iso_utc, now, parse_date, parse_timestamp, today, zone
-from pmkb.validate import ORDER_RULES, Rules, check_file
+from pmkb import load_checker
+from pmkb import load_taxonomy
+from pmkb.reading.timestamps import TimeProblem, iso_utc, now, parse_date, parse_timestamp
+from pmkb import today, zone
+from pmkb.incidents.validate import ORDER_RULES
+from pmkb import Rules, check_file
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -12,13 +12,14 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import incident_text
-from pmkb import recurrence_notes as notes
-from pmkb import trends as tr
-from pmkb.facet_pages import facet_pages
-from pmkb.htmlutil import page_url
-from pmkb.metrics import trends
-from pmkb.metrics import _MEMO
-from pmkb.pages import ChartFile, LaterFile, SiteContext, category_src, fill, filled, incident_src
+from pmkb.pages import recurrence_notes as notes
+from pmkb.pages import trends as tr
+from pmkb.pages.facet_pages import facet_pages
+from pmkb.pages.htmlutil import page_url
+from pmkb.knowledge.metrics import trends
+from pmkb.knowledge.metrics import _MEMO
+from pmkb.pages.page import ChartFile, LaterFile, category_src, fill, filled, incident_src
+from pmkb import SiteContext
 
 X, Y = "data/schema-change", "monitoring/missing-alert"
 CTX = SiteContext(today=date(2025, 12, 31))

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conftest import incident_text
-from pmkb.kb import KnowledgeBaseError, Loader
+from pmkb import KnowledgeBaseError, Loader
 from checkhelpers import rules, check, one_error, pos
 
 FINAL_OK = """\

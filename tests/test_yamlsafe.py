@@ -12,11 +12,11 @@ from functools import lru_cache
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb.schema import load_checker
-from pmkb.taxonomy import load_taxonomy
-from pmkb.timestamps import zone
-from pmkb.validate import Rules, check_file
-from pmkb.yamlsafe import YamlProblem, locate, parse, raw_scalar
+from pmkb import load_checker
+from pmkb import load_taxonomy
+from pmkb import zone
+from pmkb import Rules, check_file
+from pmkb.reading.yamlsafe import YamlProblem, locate, parse, raw_scalar
 
 
 @lru_cache(maxsize=None)
@@ -133,10 +133,10 @@ def test_billion_laughs_fails_fast_without_expanding():
     # 10 levels of 10 aliases: 10**9 strings if anything expanded them.
     out = run_isolated(f"""
         import time, tracemalloc
-        from pmkb.schema import load_checker
-        from pmkb.taxonomy import load_taxonomy
-        from pmkb.timestamps import zone
-        from pmkb.validate import Rules, check_file
+        from pmkb import load_checker
+        from pmkb import load_taxonomy
+        from pmkb import zone
+        from pmkb import Rules, check_file
         from pathlib import Path
         rules = Rules(load_taxonomy(Path('schema/taxonomy.yml')), load_checker(), zone('UTC'))
         text = {billion_laughs()!r}
@@ -250,10 +250,10 @@ def test_deep_nesting_is_an_error_not_a_crash():
     out = run_isolated(f"""
         from pathlib import Path
         from conftest import incident_text
-        from pmkb.schema import load_checker
-        from pmkb.taxonomy import load_taxonomy
-        from pmkb.timestamps import zone
-        from pmkb.validate import Rules, check_file
+        from pmkb import load_checker
+        from pmkb import load_taxonomy
+        from pmkb import zone
+        from pmkb import Rules, check_file
         import time
         rules = Rules(load_taxonomy(Path('schema/taxonomy.yml')), load_checker(), zone('UTC'))
         cases = {{{", ".join(f"{k!r}: {v}" for k, v in DEPTH_CASES.items())}}}

@@ -171,8 +171,8 @@ def report(title: str, body: str, facts: dict[str, str]) -> str:
 # -- validate ----------------------------------------------------------------------------
 
 def _fronts(root: Path) -> list[str]:
-    from pmkb.frontmatter import decode, split
-    from pmkb.kb import discover
+    from pmkb.reading.frontmatter import decode, split
+    from pmkb.knowledge.kb import discover
     files, _ = discover((root / "incidents").resolve())
     return [split(decode(p.read_bytes())).front for p in files]
 
@@ -197,7 +197,7 @@ def time_cli(root: Path) -> Clock:
 
 
 def time_load(root: Path, n: int) -> Clock:
-    from pmkb.kb import Loader
+    from pmkb.knowledge.kb import Loader
     from pmkb.settings import load_settings
     settings = load_settings(root / "mkdocs.yml")
     gc.collect()
@@ -247,12 +247,12 @@ def cmd_recurrence(args: argparse.Namespace) -> str:
     incidents.json they give: the two figures of issue 13."""
     from functools import partial
 
-    from pmkb.exports import incidents_json
-    from pmkb.graph import related_for
-    from pmkb.kb import Loader
-    from pmkb.metrics import compute_recurrence, failed_fixes, fixes_summary, recurrence
+    from pmkb.pages.exports import incidents_json
+    from pmkb.knowledge.graph import related_for
+    from pmkb.knowledge.kb import Loader
+    from pmkb.knowledge.metrics import compute_recurrence, failed_fixes, fixes_summary, recurrence
     from pmkb.settings import load_settings
-    from pmkb.timestamps import today
+    from pmkb.reading.timestamps import today
 
     facts = machine_facts()
     root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)

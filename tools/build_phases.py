@@ -87,7 +87,7 @@ def main() -> None:
     except ImportError:
         pass
     try:
-        from pmkb.mkdocs_plugin.plugin import PostmortemsPlugin
+        from pmkb.adapters.mkdocs.plugin import PostmortemsPlugin
         for event in ("on_page_content", "on_page_context", "on_post_page"):
             clock(PostmortemsPlugin, event, "postmortems")
     except ImportError:

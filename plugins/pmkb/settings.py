@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .timestamps import TimeProblem, zone
+from .reading.timestamps import TimeProblem, zone
 
 PLUGIN_NAME = "postmortems"
 

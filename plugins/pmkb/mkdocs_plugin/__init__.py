@@ -1,1 +1,0 @@
-"""The MkDocs adapter: the only part of pmkb that imports MkDocs."""
