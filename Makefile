@@ -11,7 +11,7 @@ LOCK = requirements.lock
 UV_VERSION = 0.13.8
 LATEST = .venv-latest
 
-.PHONY: site serve test test-latest lock validate bench chromium clean
+.PHONY: site serve test lint test-latest lock validate bench chromium clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,13 @@ endif
 validate: $(STAMP)
 	$(BIN)/pmkb validate
 
-test: $(STAMP) chromium          ## the whole test suite, browser tests included
+test: $(STAMP) chromium lint      ## lint and types, then the whole test suite, browser tests included
 	$(BIN)/python -m pytest
+
+# ruff and mypy as configured in pyproject.toml (`make test` runs them first).
+lint: $(STAMP)
+	$(BIN)/ruff check plugins tests tools
+	$(BIN)/mypy
 
 # The suite against the newest versions pyproject.toml's ranges allow, in a venv of its
 # own: an upstream release that breaks us shows here before `make lock` takes it in.
@@ -45,6 +50,8 @@ test-latest: chromium
 	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
 	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
+	$(LATEST)/bin/ruff check plugins tests tools
+	$(LATEST)/bin/mypy
 	$(LATEST)/bin/python -m pytest -p no:cacheprovider
 
 # Re-resolve the lock from pyproject.toml's ranges (newest allowed versions), then reinstall.

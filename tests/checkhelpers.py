@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from pmkb import load_checker
-from pmkb import load_taxonomy
-from pmkb import zone
-from pmkb import Rules, check_file
+from pmkb import Rules, check_file, load_checker, load_taxonomy, zone
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules() -> Rules:
     return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone("UTC"))
 

@@ -14,9 +14,9 @@ import posixpath
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 CHROMIUM = Path("/usr/bin/chromium")

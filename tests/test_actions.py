@@ -8,10 +8,10 @@ import re
 from datetime import date
 
 from conftest import incident_text
-from pmkb.pages import actions
-from pmkb.incidents.model import ActionItem
-from pmkb.pages.page import fill, filled
 from pmkb import SiteContext
+from pmkb.incidents.model import ActionItem
+from pmkb.pages import actions
+from pmkb.pages.page import fill, filled
 
 X = "data/schema-change"
 TODAY = date(2025, 6, 15)

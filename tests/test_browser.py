@@ -12,16 +12,11 @@ import os
 import re
 import shutil
 from collections import Counter
-from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import ROOT
-from sitehelpers import browser_unavailable, recorded_page, CHROMIUM, build_site, chromium, serve
-
-
-
-
+from sitehelpers import browser_unavailable, build_site, chromium, recorded_page, serve
 
 if (_reason := browser_unavailable()) is not None:
     if os.environ.get("CI") == "true":   # in CI a missing browser must not pass silently
@@ -34,8 +29,7 @@ TIMEOUT_MS = 10_000
 def example(tmp_path_factory):
     """The repository's knowledge base (incidents/, docs/, schema/, mkdocs.yml), copied
     (a snapshot: others may be editing it), loaded and built."""
-    from pmkb import Loader
-    from pmkb import load_settings
+    from pmkb import Loader, load_settings
 
     root = tmp_path_factory.mktemp("example")
     kb_root = root / "kb"

@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
-from test_browser import TIMEOUT_MS, base_url, browser, example, open_page, page, search  # noqa: F401 - fixtures
 from sitehelpers import recorded_page
+from test_browser import TIMEOUT_MS, base_url, browser, example, open_page, page, search  # noqa: F401 - fixtures
 
 
 def _rows(pg) -> list[str]:

@@ -10,15 +10,14 @@ from datetime import date
 from urllib.parse import unquote
 
 from conftest import incident_text
+from pmkb import SiteContext, related_for
+from pmkb.knowledge.facets import addresses, facet_index, name_key, page_src
 from pmkb.pages.exports import incident_record
 from pmkb.pages.facet_pages import facet_pages
-from pmkb.knowledge.facets import addresses, facet_index, name_key, page_src
-from pmkb import related_for
 from pmkb.pages.htmlutil import page_url
 from pmkb.pages.incident_page import incident_fragments, incident_page
 from pmkb.pages.links import link_index
 from pmkb.pages.page import fill, filled, incident_src
-from pmkb import SiteContext
 
 CTX = SiteContext(today=date(2025, 12, 31))
 NASTY = '<b>x</b> & "q"'

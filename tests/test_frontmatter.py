@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 
 import pytest
 
 from conftest import ROOT, incident_text
+from pmkb import Rules, check_file, load_checker, load_taxonomy, zone
 from pmkb.reading.frontmatter import MAX_BYTES, ReadProblem, decode, split
-from pmkb import load_checker
-from pmkb import load_taxonomy
-from pmkb import zone
-from pmkb import Rules, check_file
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules(tz: str = "UTC") -> Rules:
     return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone(tz))
 

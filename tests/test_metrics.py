@@ -13,8 +13,16 @@ from hypothesis import strategies as st
 
 from conftest import incident_text
 from pmkb.knowledge import metrics
-from pmkb.knowledge.metrics import (IncidentRecurrence, group_stats, month_range, percentile, quarter_range, recurrence, summarize,
-                          trends)
+from pmkb.knowledge.metrics import (
+    IncidentRecurrence,
+    group_stats,
+    month_range,
+    percentile,
+    quarter_range,
+    recurrence,
+    summarize,
+    trends,
+)
 
 X, Y, Z = "data/schema-change", "monitoring/missing-alert", "infrastructure/capacity"
 

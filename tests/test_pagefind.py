@@ -15,12 +15,11 @@ import os
 import re
 import subprocess
 import sys
-from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import KB, incident_text
-from sitehelpers import browser_unavailable, recorded_page, CHROMIUM, build_site, chromium, parse_tree, serve
+from sitehelpers import browser_unavailable, build_site, chromium, parse_tree, recorded_page, serve
 
 TIMEOUT_MS = 10_000
 IN_CI = os.environ.get("CI") == "true"

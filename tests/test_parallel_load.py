@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from conftest import KB, ROOT
-from pmkb.knowledge import kb as kbmod
 from pmkb import Loader
+from pmkb.knowledge import kb as kbmod
 
 sys.path.insert(0, str(ROOT / "tools"))
 import synth  # noqa: E402  (tools/ is not a package)

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import incident_text
+from pmkb import SiteContext
 from pmkb.knowledge import planning as pl
 from pmkb.knowledge.overdue import NO_TEAM, by_team, overdue_items
 from pmkb.pages.page import filled
-from pmkb import SiteContext
 from pmkb.pages.trends import trends_site
 
 
@@ -203,7 +203,7 @@ def test_overdue_ranking_severity_then_came_back_then_days(kb):
 
 def test_teams_are_validated(kb):
     from pmkb import TaxonomyError, load_taxonomy
-    path = set_teams(kb, 
+    path = set_teams(kb,
         "teams:\n  - {id: a, members: [Ada, Bo]}\n  - {id: b, members: [Ada, 3], colour: red}\n  - {title: no id}\n")
     with pytest.raises(TaxonomyError) as err:
         load_taxonomy(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, KB, incident_text
+from conftest import KB, ROOT, incident_text
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 CONFIG = ROOT / ".pre-commit-config.yaml"

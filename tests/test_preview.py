@@ -20,16 +20,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, incident_text
-from pmkb.cli import main
-from pmkb import related_for
-from pmkb.pages.incident_page import incident_fragments
-from pmkb import Loader
-from pmkb import SiteContext
-from pmkb.adapters.preview.session import Preview
+from pmkb import Loader, SiteContext, load_settings, related_for
 from pmkb.adapters.preview.cache import CACHE_FILE, cache_dir
 from pmkb.adapters.preview.server import parse_address, render_page, start_server
-from pmkb import load_settings
+from pmkb.adapters.preview.session import Preview
+from pmkb.cli import main
 from pmkb.knowledge.similar import read_incident_like, similar
+from pmkb.pages.incident_page import incident_fragments
 from sitehelpers import browser_unavailable, chromium, recorded_page
 
 

@@ -6,18 +6,15 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, incident_text
+from pmkb import Rules, check_file, load_checker, load_taxonomy, zone
 from pmkb.cli.newincident import _yaml_text
-from pmkb import load_checker
-from pmkb import load_taxonomy
-from pmkb import zone
-from pmkb import Rules, check_file
 from pmkb.reading.yamlsafe import parse
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -25,7 +22,7 @@ FEWER = settings(SETTINGS, max_examples=150)  # for the costlier generated incid
 KEYS = list(load_checker().schema["properties"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules(tz: str) -> Rules:
     return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone(tz))
 

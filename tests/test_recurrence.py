@@ -12,14 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import incident_text
-from pmkb.pages.exports import incident_record
-from pmkb import Loader
-from pmkb.knowledge.metrics import (NO_RECURRENCE, Fix, IncidentRecurrence, all_fixes, compute_recurrence, failed_fixes,
-                          fix_counts, recurrence, shared_systems, systems, trends)
+from pmkb import Incident, Loader, Settings, SettingsError, check_file
 from pmkb.incidents.model import ActionItem, DatasetRef, ModelRef, RootCause, Source
-from pmkb import Incident
-from pmkb import Settings, SettingsError
-from pmkb import check_file
+from pmkb.knowledge.metrics import (
+    NO_RECURRENCE,
+    Fix,
+    IncidentRecurrence,
+    all_fixes,
+    compute_recurrence,
+    failed_fixes,
+    fix_counts,
+    recurrence,
+    shared_systems,
+    systems,
+    trends,
+)
+from pmkb.pages.exports import incident_record
 from test_metrics import X, Y, Z, inc, item, load
 
 
@@ -312,6 +320,7 @@ def test_memoised_figures_let_their_knowledge_base_go(kb):
     # must not keep it alive, or every rebuild's incidents would stay in memory.
     import gc
     import weakref
+
     from pmkb import related_for
     k = load(kb, inc("INC-2025-001", "2025-01-01 10:00", (X,), items=item(completed="2025-01-05")),
              inc("INC-2025-002", "2025-02-01 10:00", (X,)))

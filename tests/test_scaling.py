@@ -61,8 +61,7 @@ def _tree_bytes(root: Path) -> int:
 
 def _subset(large_root: Path, small_root: Path, n: int) -> list[str]:
     """Copy the settings and the n earliest incidents of large_root into small_root; their ids."""
-    from pmkb import Loader
-    from pmkb import load_settings
+    from pmkb import Loader, load_settings
 
     kb = Loader(workers=1).load(load_settings(large_root / "mkdocs.yml"))
     assert not kb.errors, [d.text() for d in kb.errors]

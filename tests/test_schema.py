@@ -7,10 +7,10 @@ import json
 import jsonschema
 import pytest
 
+from checkhelpers import check, one_error, pos
 from conftest import ROOT, incident_text
-from pmkb.incidents.schema import SCHEMA_PATH, SchemaChecker, compile_schema
 from pmkb import load_checker
-from checkhelpers import rules, check, pos, one_error
+from pmkb.incidents.schema import SCHEMA_PATH, SchemaChecker, compile_schema
 
 
 def test_published_schema_is_the_packaged_one():

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import incident_text
 from pmkb.cli import main
-from pmkb.knowledge.similar import IncidentLike, KIND_WEIGHTS, rarity, read_incident_like, similar
+from pmkb.knowledge.similar import KIND_WEIGHTS, IncidentLike, rarity, read_incident_like, similar
 
 # A knowledge base with known overlaps against DRAFT below:
 #   001 shares everything; 002 the rare category (2 incidents have it); 003 and 004 the

@@ -20,8 +20,7 @@ import pytest
 import yaml
 
 from conftest import KB, ROOT, incident_text
-from sitehelpers import (BuildFailed, Element, broken_refs, build_site, html_pages, page_path, parse_tree,
-                         resolve_ref, tiny_png)
+from sitehelpers import BuildFailed, Element, broken_refs, build_site, html_pages, page_path, parse_tree, resolve_ref, tiny_png
 
 SCRIPT = "<script>alert(1)</script>"
 ATTR = '"><img src=x onerror=alert(1)>'
@@ -240,7 +239,7 @@ def test_a_chart_the_trends_page_does_not_show_is_not_made(kb, tmp_path, one_cpu
 
 
 def test_warnings_fail_only_a_strict_build(built, tmp_path):
-    warning = [d for d in built.loaded.warnings]
+    warning = list(built.loaded.warnings)
     assert [d.path for d in warning] == [EXPECTED_WARNING] and "summary" in warning[0].message
     assert warning[0].text() in built.output          # the plain build passed and said so
     with pytest.raises(BuildFailed) as failed:

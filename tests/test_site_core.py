@@ -11,12 +11,9 @@ from datetime import date
 import pytest
 
 from conftest import ROOT
+from pmkb import Loader, SiteContext, build_site, load_settings
 from pmkb.adapters.background import FLUSH
-from pmkb import Loader
-from pmkb import SiteContext
 from pmkb.adapters.pagefind import PagefindError, index_site
-from pmkb import load_settings
-from pmkb import build_site
 
 CTX = SiteContext(today=date(2026, 1, 1), heading_link="¶")
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from checkhelpers import check, one_error, pos
 from conftest import ROOT, incident_text
-from pmkb import KnowledgeBaseError
-from pmkb import TaxonomyError, load_taxonomy
-from checkhelpers import rules, check, pos, one_error
+from pmkb import KnowledgeBaseError, TaxonomyError, load_taxonomy
 
 SHIPPED = ROOT / "schema" / "taxonomy.yml"
 

@@ -4,24 +4,21 @@ daylight-saving gaps and repeats, and the order rules."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb import load_checker
-from pmkb import load_taxonomy
-from pmkb.reading.timestamps import TimeProblem, iso_utc, now, parse_date, parse_timestamp
-from pmkb import today, zone
+from pmkb import Rules, check_file, load_checker, load_taxonomy, today, zone
 from pmkb.incidents.validate import ORDER_RULES
-from pmkb import Rules, check_file
+from pmkb.reading.timestamps import TimeProblem, iso_utc, now, parse_date, parse_timestamp
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules(tz: str = "UTC") -> Rules:
     return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone(tz))
 

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import posixpath
 import re
+import textwrap
 from datetime import date
 from urllib.parse import unquote
 
 import pytest
 
 from conftest import incident_text
+from pmkb import SiteContext
+from pmkb.knowledge.metrics import _MEMO, trends
 from pmkb.pages import recurrence_notes as notes
 from pmkb.pages import trends as tr
 from pmkb.pages.facet_pages import facet_pages
 from pmkb.pages.htmlutil import page_url
-from pmkb.knowledge.metrics import trends
-from pmkb.knowledge.metrics import _MEMO
 from pmkb.pages.page import ChartFile, LaterFile, category_src, fill, filled, incident_src
-from pmkb import SiteContext
 
 X, Y = "data/schema-change", "monitoring/missing-alert"
 CTX = SiteContext(today=date(2025, 12, 31))

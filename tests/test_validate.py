@@ -7,9 +7,9 @@ import os
 
 import pytest
 
+from checkhelpers import check, one_error, pos
 from conftest import incident_text
 from pmkb import KnowledgeBaseError, Loader
-from checkhelpers import rules, check, one_error, pos
 
 FINAL_OK = """\
 summary: It broke and we fixed it.

@@ -7,19 +7,16 @@ import json
 import subprocess
 import sys
 import textwrap
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
 from conftest import ROOT, incident_text
-from pmkb import load_checker
-from pmkb import load_taxonomy
-from pmkb import zone
-from pmkb import Rules, check_file
+from pmkb import Rules, check_file, load_checker, load_taxonomy, zone
 from pmkb.reading.yamlsafe import YamlProblem, locate, parse, raw_scalar
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules() -> Rules:
     return Rules(load_taxonomy(ROOT / "schema" / "taxonomy.yml"), load_checker(), zone("UTC"))
 

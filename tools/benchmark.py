@@ -41,9 +41,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synth  # noqa: E402  (tools/ is not a package)
@@ -171,8 +171,8 @@ def report(title: str, body: str, facts: dict[str, str]) -> str:
 # -- validate ----------------------------------------------------------------------------
 
 def _fronts(root: Path) -> list[str]:
-    from pmkb.reading.frontmatter import decode, split
     from pmkb.knowledge.kb import discover
+    from pmkb.reading.frontmatter import decode, split
     files, _ = discover((root / "incidents").resolve())
     return [split(decode(p.read_bytes())).front for p in files]
 
@@ -247,12 +247,12 @@ def cmd_recurrence(args: argparse.Namespace) -> str:
     incidents.json they give: the two figures of issue 13."""
     from functools import partial
 
-    from pmkb.pages.exports import incidents_json
     from pmkb.knowledge.graph import related_for
     from pmkb.knowledge.kb import Loader
     from pmkb.knowledge.metrics import compute_recurrence, failed_fixes, fixes_summary, recurrence
-    from pmkb.settings import load_settings
+    from pmkb.pages.exports import incidents_json
     from pmkb.reading.timestamps import today
+    from pmkb.settings import load_settings
 
     facts = machine_facts()
     root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)
@@ -294,7 +294,7 @@ def cmd_recurrence(args: argparse.Namespace) -> str:
             f"| measure | wall, median of {args.repeat} (s) | wall, min (s) | CPU, median (s) | recurrence rate "
             "| `recurrence_of` entries | fixes | fixes that did not hold |",
             "|---|---:|---:|---:|---:|---:|---:|---:|", *rows, "",
-            f"| incidents.json (scope `system`) | value |", "|---|---:|",
+            "| incidents.json (scope `system`) | value |", "|---|---:|",
             f"| bytes | {size:,} |", f"| bytes per incident | {size / args.n:,.0f} |",
             f"| of which `recurrence_of`, per incident | {part['recurrence_of'] / args.n:,.0f} |",
             f"| of which `failed_fixes`, per incident | {part['failed_fixes'] / args.n:,.0f} |",

@@ -17,7 +17,8 @@ import os
 import tempfile
 import time
 from collections import Counter, defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 

@@ -21,7 +21,7 @@ import random
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -179,7 +179,7 @@ def _front(rng: random.Random, voc: _Vocab, inc_id: str, started: datetime, earl
         lines.append(f"    description: {_q(_sentence(rng))}")
     lines.append(f"trigger: {_q(_sentence(rng, 10))}")
     lines.append("action_items:")
-    for i in range(rng.randint(1, 5)):
+    for _ in range(rng.randint(1, 5)):
         status_ai = rng.choices(["done", "open", "in-progress", "wont-do"], [0.5, 0.25, 0.15, 0.1])[0]
         due = resolved.date() + timedelta(days=rng.randint(7, 90))
         lines.append(f"  - title: {_q(_sentence(rng, rng.randint(5, 10))[:-1])}")
@@ -200,7 +200,7 @@ def _front(rng: random.Random, voc: _Vocab, inc_id: str, started: datetime, earl
         if kind:
             lines.append(f"    kind: {kind}")
     if earlier and rng.random() < 0.3:
-        picks = sorted(set(rng.choice(earlier[-500:]) for _ in range(rng.randint(1, 3))))
+        picks = sorted({rng.choice(earlier[-500:]) for _ in range(rng.randint(1, 3))})
         lines.append("related: [" + ", ".join(picks) + "]")
     lines.append("tags: [" + ", ".join(rng.sample(TAGS, rng.randint(0, 4))) + "]")
     if rng.random() < 0.1:

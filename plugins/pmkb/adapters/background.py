@@ -21,8 +21,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 BATCH = 50          # items per file: few files, and the first batch is ready early
 _LATENCY = 0.05     # seconds at most that a made item waits for its batch to fill up

@@ -13,17 +13,18 @@ from pathlib import Path
 import click
 
 from ..incidents.diagnostics import FORMATTERS, Diagnostic
-from ..reading.frontmatter import ReadProblem
 from ..knowledge.kb import KnowledgeBaseError, Loader, NoIncidentsFolder
-from .newincident import NewIncidentError, create_incident
+from ..knowledge.similar import read_incident_like
+from ..knowledge.similar import similar as find_similar
+from ..reading.frontmatter import ReadProblem
 from ..settings import Settings, SettingsError, load_settings
-from ..knowledge.similar import read_incident_like, similar as find_similar
+from .newincident import NewIncidentError, create_incident
 
 
 class _Exit2Group(click.Group):
     """Usage errors exit 2 (click's default too); unexpected failures also exit 2, briefly."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
@@ -164,7 +165,7 @@ def serve(paths: tuple[Path, ...], address: str, config_file: Path | None) -> No
         if missing:
             click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
             sys.exit(2)
-        from ..adapters.preview.server import run   # the preview's imports only when previewing
+        from ..adapters.preview.server import run  # the preview's imports only when previewing
         sys.exit(run(settings, config_file or Path("mkdocs.yml"), list(paths), address))
     # Without PATHs: the whole site (issue 18 adds --engine here).
     import subprocess

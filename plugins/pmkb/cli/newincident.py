@@ -8,11 +8,11 @@ from pathlib import Path
 
 import jinja2
 
-from ..knowledge.kb import discover
-from ..settings import Settings
 from ..incidents.suggest import did_you_mean
 from ..incidents.taxonomy import load_taxonomy
+from ..knowledge.kb import discover
 from ..reading.timestamps import now
+from ..settings import Settings
 
 BUILTIN_TEMPLATE = Path(__file__).resolve().parent.parent / "data" / "template.md"
 ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")

@@ -202,16 +202,19 @@ class SchemaChecker:
     def _explain(self, e: jsonschema.ValidationError, raw: Callable[[tuple], str | None]) -> list[tuple[tuple, bool, str]]:
         path = tuple(e.absolute_path)
         where = field_name(path)
-        kw, inst = e.validator, e.instance
-        if kw == "pattern" and any(e.schema is own for own in self._own):
+        kw = e.validator
+        inst: Any = e.instance
+        value: Any = e.validator_value    # jsonschema types these loosely (Unset); our schema sets them
+        schema: Any = e.schema
+        if kw == "pattern" and any(schema is own for own in self._own):
             return []
         if kw == "required":
-            missing = [k for k in e.validator_value if isinstance(inst, dict) and k not in inst]
+            missing = [k for k in value if isinstance(inst, dict) and k not in inst]
             owner = f"{where}: " if path else ""
             return [(path, False, f"{owner}missing required field '{k}'{_field_hint(k)}") for k in missing]
         if kw == "additionalProperties" and isinstance(inst, dict):
-            known = list(e.schema.get("properties", {}))
-            pats = [re.compile(p) for p in e.schema.get("patternProperties", {})]
+            known = list(schema.get("properties", {}))
+            pats = [re.compile(p) for p in schema.get("patternProperties", {})]
             out = []
             for k in inst:
                 if k in known or any(p.search(k) for p in pats):
@@ -221,10 +224,10 @@ class SchemaChecker:
                 out.append((path + (k,), True, f"unknown field '{field_name(path + (k,))}'{hint}.{tip}"))
             return out
         if kw == "enum":
-            allowed = [str(a) for a in e.validator_value]
+            allowed = [str(a) for a in value]
             return [(path, False, f"{where}: '{inst}' is not one of {', '.join(allowed)}{did_you_mean(str(inst), allowed)}")]
         if kw == "type":
-            want = e.validator_value
+            want = value
             got = _kind(inst)
             msg = f"{where} must be {_article(want)}, not {got}"
             if want == "string" and isinstance(inst, (int, float, bool)):
@@ -236,11 +239,11 @@ class SchemaChecker:
         if kw == "pattern":
             return [(path, False, f"{where}: {_pattern_message(path, inst)}")]
         if kw == "maxLength":
-            return [(path, False, f"{where} is {len(inst)} characters long; at most {e.validator_value} are allowed")]
+            return [(path, False, f"{where} is {len(inst)} characters long; at most {value} are allowed")]
         if kw == "minLength":
             return [(path, False, f"{where} must not be empty")]
         if kw == "minimum":
-            return [(path, False, f"{where} must be {e.validator_value} or more, not {inst}")]
+            return [(path, False, f"{where} must be {value} or more, not {inst}")]
         return [(path, False, f"{where}: {e.message}")]
 
 
@@ -284,7 +287,7 @@ def _article(want: Any) -> str:
     names = {"string": "text", "integer": "a whole number", "number": "a number", "array": "a list",
              "object": "a mapping", "boolean": "true or false", "null": "empty"}
     if isinstance(want, list):
-        return " or ".join(names.get(w, w) for w in want)
+        return " or ".join(names.get(w, str(w)) for w in want)
     return names.get(want, want)
 
 

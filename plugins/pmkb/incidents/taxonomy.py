@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..reading.yamlsafe import YamlProblem, locate, parse
 from .diagnostics import Diagnostic
 from .suggest import did_you_mean
-from ..reading.yamlsafe import YamlProblem, locate, parse
 
 
 @dataclass(frozen=True, slots=True)

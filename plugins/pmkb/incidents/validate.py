@@ -8,19 +8,19 @@ Checks across files (duplicate ids, links to incidents that do not exist) live i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Iterator
+from typing import Any
 
-from .diagnostics import Diagnostic
 from ..reading.frontmatter import ReadProblem, decode, split
-from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, Link, ModelRef, RootCause, Source,
-                    TimelineEvent)
+from ..reading.timestamps import TimeProblem, parse_date, parse_timestamp
+from ..reading.yamlsafe import Parsed, YamlProblem, locate, parse, raw_scalar
+from .diagnostics import Diagnostic
+from .model import ActionItem, DatasetRef, DimensionFinding, Incident, Link, ModelRef, RootCause, Source, TimelineEvent
 from .schema import SchemaChecker, field_name
 from .suggest import did_you_mean
 from .taxonomy import Taxonomy
-from ..reading.timestamps import TimeProblem, parse_date, parse_timestamp
-from ..reading.yamlsafe import Parsed, YamlProblem, locate, parse, raw_scalar
 
 TIME_FIELDS = ("started", "detected", "mitigated", "resolved")
 # (earlier, later): a broken rule is reported at the later (right-hand) field

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from ..incidents.model import Incident
 from .kb import KnowledgeBase
 from .metrics import memo
-from ..incidents.model import Incident
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -40,7 +40,7 @@ def incident_graph(kb: KnowledgeBase) -> "nx.Graph":
     # networkx is imported where a graph is built: the site build does that in its second
     # process, and the import costs a quarter of a second.
     import networkx as nx
-    g = nx.Graph()
+    g: nx.Graph = nx.Graph()
     for cat in kb.taxonomy.categories:
         g.add_node(("c", cat), kind="category")
     for inc in kb.incidents:
@@ -53,7 +53,7 @@ def category_graph(kb: KnowledgeBase, g: "nx.Graph | None" = None) -> "nx.Graph"
     """Categories linked by how many incidents have both: the picture that scales."""
     import networkx as nx
     g = g if g is not None else incident_graph(kb)
-    cg = nx.Graph()
+    cg: nx.Graph = nx.Graph()
     for node, data in g.nodes(data=True):
         if data["kind"] == "category" and g.degree(node):
             cg.add_node(node[1], incidents=g.degree(node))

@@ -10,22 +10,22 @@ import gc
 import multiprocessing
 import os
 import stat
-from contextlib import contextmanager
+from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from ..incidents.diagnostics import Diagnostic, sort_key
-from .facets import FACETS, name_variants
-from ..reading.frontmatter import MAX_BYTES
 from ..incidents.model import Incident
 from ..incidents.schema import load_checker
-from ..settings import Settings
 from ..incidents.suggest import did_you_mean
 from ..incidents.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from ..incidents.validate import FileResult, Rules, check_file, digest
+from ..reading.frontmatter import MAX_BYTES
+from ..settings import Settings
+from .facets import FACETS, name_variants
 
 PARALLEL_THRESHOLD = 400  # below this, starting workers costs more than it saves
 
@@ -64,7 +64,8 @@ def is_excluded(rel_parts: Iterable[str]) -> bool:
 
 def discover(incidents_dir: Path) -> tuple[list[Path], list[Path]]:
     """(incident files, asset files), sorted, below incidents_dir."""
-    md, other = [], []
+    md: list[Path] = []
+    other: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(incidents_dir):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
         # os.walk does not enter linked folders; list them so _assets reports them instead of

@@ -11,10 +11,10 @@ import statistics
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..incidents.model import Incident
 from ..reading.timestamps import minutes_between
@@ -257,7 +257,7 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
     starts = [inc.started for inc in incidents]
     day = [local_date(inc.started, tz).toordinal() for inc in incidents]
     by_system = scope == "system"
-    sys_of = [systems(inc) for inc in incidents] if by_system else None
+    sys_of = [systems(inc) for inc in incidents] if by_system else []
 
     def keys(b: int, categories: Iterable[str]) -> Iterator[Any]:
         if by_system:
@@ -304,12 +304,12 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
             d = item.completed.toordinal()
             first = None
             for key in keys(a, dict.fromkeys(item.addresses)):
-                members = groups.get(key)
-                if members is None:
+                group = groups.get(key)
+                if group is None:
                     continue
-                pos = max(bisect_right(members, a), bisect_right(g_days[key], d))
-                if pos < len(members) and day[members[pos]] <= d + window_days and (first is None or members[pos] < first):
-                    first = members[pos]
+                pos = max(bisect_right(group, a), bisect_right(g_days[key], d))
+                if pos < len(group) and day[group[pos]] <= d + window_days and (first is None or group[pos] < first):
+                    first = group[pos]
             failure = None
             if first is not None:
                 b_inc = incidents[first]

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from .metrics import local_date, systems
 from ..incidents.model import ActionItem, Incident
+from .metrics import local_date, systems
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase

@@ -16,10 +16,10 @@ either period there is no verdict: "too few incidents to tell".
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from statistics import median
-from typing import Iterable, Sequence
 
 import numpy as np
 

@@ -14,14 +14,15 @@ that two incidents teach the same lesson, a shared service the weakest.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ..reading.frontmatter import ReadProblem, decode, split
-from .kb import KnowledgeBase
 from ..incidents.model import Incident
+from ..reading.frontmatter import ReadProblem, decode, split
 from ..reading.yamlsafe import YamlProblem, parse
+from .kb import KnowledgeBase
 
 KIND_WEIGHTS: dict[str, float] = {"categories": 9.0, "models": 3.0, "services": 1.0}
 KINDS = tuple(KIND_WEIGHTS)

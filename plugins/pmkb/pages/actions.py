@@ -9,23 +9,23 @@ listed only there.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from markupsafe import escape
 
+from ..incidents.model import ActionItem, Incident
+from ..knowledge.metrics import failed_fixes, fixes_summary
+from ..knowledge.overdue import NO_TEAM, by_team, overdue_items
 from .blocks import PageLinks, figure_table
 from .htmlutil import rel_url
-from ..knowledge.metrics import failed_fixes, fixes_summary
-from ..incidents.model import ActionItem, Incident
-from ..knowledge.overdue import NO_TEAM, by_team, overdue_items
 from .page import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .recurrence_notes import failure_table
 from .render import plain
-from .trends import (LIST_LIMIT, SEARCH_EXCLUDED, admonition, fix_rule, fix_type_table, md_text, metrics_link,
-                     percent, rel, table)
+from .trends import LIST_LIMIT, SEARCH_EXCLUDED, admonition, fix_rule, fix_type_table, md_text, metrics_link, percent, rel, table
 
 if TYPE_CHECKING:
     from ..knowledge.kb import KnowledgeBase
@@ -71,7 +71,7 @@ def completion_rate(items: Iterable[ActionItem]) -> float | None:
 def on_time_rate(items: Iterable[ActionItem]) -> float | None:
     """Of the done items with a completion date, the share completed on or before `due`."""
     dated = [i for i in items if i.status == "done" and i.completed is not None]
-    return sum(1 for i in dated if i.completed <= i.due) / len(dated) if dated else None
+    return sum(1 for i in dated if i.completed is not None and i.completed <= i.due) / len(dated) if dated else None
 
 
 def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
@@ -169,7 +169,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     return pages, []
 
 
-def _made(tables: dict[str, Callable[[], str]]) -> Filling:
+def _made(tables: Mapping[str, Callable[[], str]]) -> Filling:
     return fragments_only({name: make() for name, make in tables.items()})
 
 

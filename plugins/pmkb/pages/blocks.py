@@ -7,7 +7,8 @@ links: they are relative hrefs from the page's own address."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from markupsafe import escape
 

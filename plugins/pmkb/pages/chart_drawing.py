@@ -18,7 +18,8 @@ from .charts import GRID, PALETTE, TEXT, unit_for
 
 
 def draw(spec: dict[str, Any], rc: dict[str, Any]) -> bytes:
-    with matplotlib.rc_context({**rc, **spec.get("rc", {})}):
+    params: Any = {**rc, **spec.get("rc", {})}     # matplotlib types the keys as a Literal of every name
+    with matplotlib.rc_context(params):
         fig = _DRAW[spec["kind"]](spec)
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.1)

@@ -24,10 +24,10 @@ import json
 import multiprocessing
 import os
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Sequence
-
+from typing import Any
 
 # Bump when the drawing code changes, so cached charts of an older look are not reused.
 STYLE_VERSION = 2
@@ -147,7 +147,7 @@ def _draw_all(specs: list[dict[str, Any]], workers: int) -> list[bytes]:
 # Each `*_spec` returns the JSON-able description of a chart (its cache key); `render` or
 # `render_many` turns specs into SVG. The `*_chart` shorthands do both.
 
-def bar_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, ylabel: str,
+def bar_spec(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], *, ylabel: str,
              xlabel: str = "", colors: Sequence[str] | None = None, stacked: bool = True,
              percent: bool = False) -> dict[str, Any]:
     """Bars per label, one colour per series, stacked by default. `percent`: values are
@@ -158,7 +158,7 @@ def bar_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float
             "stacked": stacked, "percent": percent}
 
 
-def line_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *, ylabel: str,
+def line_spec(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, ylabel: str,
               xlabel: str = "", colors: Sequence[str] | None = None, percent: bool = False,
               weak: Sequence[bool] | None = None, weak_note: str = "") -> dict[str, Any]:
     """Lines over labels; None leaves a gap. `weak` marks points drawn hollow (too few
@@ -181,7 +181,7 @@ def durations_spec(title: str, labels: Sequence[str], panels: Sequence[dict[str,
             "xlabel": xlabel, "min_n": min_n}
 
 
-def box_spec(title: str, groups: dict[str, Sequence[float]], *, ylabel_prefix: str, xlabel: str = "",
+def box_spec(title: str, groups: Mapping[str, Sequence[float]], *, ylabel_prefix: str, xlabel: str = "",
              colors: Sequence[str] | None = None, min_n: int = 5) -> dict[str, Any]:
     """Distribution per group (values in minutes) in a human unit, on a log scale when the
     values span more than 50x, with n under each group's name. Groups with fewer than
@@ -192,7 +192,7 @@ def box_spec(title: str, groups: dict[str, Sequence[float]], *, ylabel_prefix: s
             "min_n": min_n}
 
 
-def hbar_spec(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, xlabel: str,
+def hbar_spec(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], *, xlabel: str,
               colors: Sequence[str] | None = None) -> dict[str, Any]:
     """Horizontal bars, first label on top; several series are drawn side by side."""
     return {"kind": "hbars", "title": title, "labels": list(labels),

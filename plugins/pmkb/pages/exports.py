@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import IO, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import IO, Any
 
+from ..incidents.model import Incident
+from ..incidents.schema import SCHEMA_PATH
 from ..knowledge.graph import Related
 from ..knowledge.kb import KnowledgeBase
 from ..knowledge.metrics import FixFailure, IncidentRecurrence, durations
-from ..incidents.model import Incident
-from .page import StaticFile, StreamedFile
-from ..incidents.schema import SCHEMA_PATH
 from ..reading.timestamps import iso_utc
+from .page import StaticFile, StreamedFile
 
 _TIMESTAMP_KEYS = ("started", "detected", "mitigated", "resolved")
 

@@ -19,12 +19,12 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
-from .blocks import PageLinks, figure_table, h
+from ..incidents.model import Incident
 from ..knowledge.facets import FACETS, FacetIndex, facet_index, page_src
+from ..knowledge.metrics import durations, local_date, recurrence, summarize
+from .blocks import PageLinks, figure_table, h
 from .htmlutil import human_minutes, rel_url
 from .listing_pages import INDEX
-from ..knowledge.metrics import durations, local_date, recurrence, summarize
-from ..incidents.model import Incident
 from .page import Filling, Page, SiteContext, fragments_only, placeholder
 from .trends import SMALL_N
 

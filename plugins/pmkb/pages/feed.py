@@ -13,8 +13,8 @@ from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 
-from ..knowledge.kb import KnowledgeBase
 from ..incidents.model import Incident
+from ..knowledge.kb import KnowledgeBase
 
 FEED_PATH = "feed.xml"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)   # the `updated` of a feed with no entry yet

@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from . import charts
 from ..knowledge.graph import category_graph
-from .htmlutil import rel_url
 from ..knowledge.kb import KnowledgeBase
+from . import charts
+from .htmlutil import rel_url
 from .page import Filling, Page, category_src, fragments_only, placeholder
 from .render import plain
 
@@ -35,7 +35,7 @@ def category_graph_spec(kb: KnowledgeBase, cg: "nx.Graph") -> dict:
             "rc": {"svg.fonttype": "none", "font.size": 9},
             "nodes": [[c, cg.nodes[c]["incidents"], colour[layer_of[c]]] for c in nodes],
             "edges": [[a, b, d["weight"]] for a, b, d in edges],
-            "legend": [[kb.taxonomy.layer(lid).title, colour[lid]] for lid in layer_ids
+            "legend": [[_layer_title(kb, lid), colour[lid]] for lid in layer_ids
                        if any(layer_of[c] == lid for c in nodes)]}
 
 
@@ -75,3 +75,8 @@ def _graph_fragments(kb: KnowledgeBase, src: str, directory_urls: bool) -> Filli
              "<thead><tr><th>Category</th><th>Category</th><th>Incidents with both</th></tr></thead><tbody>\n"
              + "\n".join(rows) + "\n</tbody></table></div>")
     return fragments_only({"figure": figure, "pairs": table})
+
+
+def _layer_title(kb: KnowledgeBase, layer_id: str) -> str:
+    layer = kb.taxonomy.layer(layer_id)
+    return layer.title if layer else layer_id

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-from .htmlutil import human_minutes, rel_url
 from ..knowledge.kb import KnowledgeBase
 from ..knowledge.metrics import durations
-from .page import SiteContext, incident_src
 from ..knowledge.planning import choose_periods, compare_measure
+from .htmlutil import human_minutes, rel_url
+from .page import SiteContext, incident_src
 from .render import plain
 
 _MARKER = re.compile(r"<!--\s*postmortems:(latest|figures)(?:\s+(\d+))?\s*-->")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import lru_cache
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 

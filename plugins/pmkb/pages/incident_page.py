@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markupsafe import escape
 
+from ..incidents.model import Incident
 from ..knowledge.facets import FACETS, FacetIndex, facet_index
 from ..knowledge.graph import Related
-from .htmlutil import human_minutes, local_time, rel_url
 from ..knowledge.kb import KnowledgeBase
-from .links import LinkIndex, rewrite_links
 from ..knowledge.metrics import durations, failed_fixes, recurrence
-from ..incidents.model import Incident
+from .htmlutil import human_minutes, local_time, rel_url
+from .links import LinkIndex, rewrite_links
 from .page import Filling, Heading, Page, SiteContext, category_src, heading, incident_src, placeholder
 from .recurrence_notes import incident_notes
 from .render import render_blocks
@@ -145,7 +146,7 @@ def _chips(inc: Incident, src: str, facets: FacetIndex, directory_urls: bool) ->
     def href(kind: str, name: str) -> str:
         return rel_url(src, facets.src(kind, name), directory_urls)
 
-    chips = {kind: [{"name": v, "href": href(kind, v)} for v in facet.values(inc)] for kind, facet in FACETS.items()}
+    chips: dict[str, list[dict[str, Any]]] = {kind: [{"name": v, "href": href(kind, v)} for v in facet.values(inc)] for kind, facet in FACETS.items()}
     # models and data sets as written, each with its version (one model may serve twice)
     chips["models"] = [{"name": m.name, "version": m.version, "href": href("models", m.name)} for m in inc.models]
     chips["datasets"] = [{"name": d.name, "version": d.version, "href": href("datasets", d.name)} for d in inc.datasets]

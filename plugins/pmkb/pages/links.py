@@ -63,7 +63,9 @@ def rewrite_links(body: str, source_path: str, page_src: str, index: LinkIndex) 
     def fix(m: re.Match) -> str:
         return m.group(1) + _retarget(m.group(2), source_dir, page_dir, index)
 
-    out, chunk, fence = [], [], None
+    out: list[str] = []
+    chunk: list[str] = []
+    fence = None
     for line in body.splitlines(keepends=True):
         m = _FENCE.match(line)
         if fence is None and m:

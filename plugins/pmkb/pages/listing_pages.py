@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
+from typing import Any
 
-from .htmlutil import rel_url
-from ..knowledge.kb import KnowledgeBase
 from ..incidents.model import Incident
+from ..knowledge.kb import KnowledgeBase
+from .htmlutil import rel_url
 from .page import Filling, Page, SiteContext, category_src, fragments_only, incident_src, placeholder
 from .recurrence_notes import category_notes
 from .render import plain, render_blocks
@@ -34,7 +35,7 @@ _COLUMNS = (("id", "ID"), ("title", "Title"), ("sev", "Severity"), ("date", "Sta
 def _index_fragments(kb: KnowledgeBase, directory_urls: bool) -> Filling:
     src, tz = INDEX, kb.settings.tz
     rank = kb.taxonomy.severity_rank
-    rows = []
+    rows: list[dict[str, Any]] = []
     for inc in _newest_first(kb):
         local = inc.started.astimezone(tz)
         rows.append({"i": inc, "href": rel_url(src, incident_src(inc.id), directory_urls),
@@ -84,13 +85,13 @@ def category_pages(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = T
 
     for cat_id, cat in tax.categories.items():
         src = category_src(cat_id)
-        layer = tax.layer(cat.layer)
+        cat_layer = tax.layer(cat.layer)
         incs = members[cat_id]
         sev = Counter(i.severity for i in incs)
         out = ["---", f'title: "{plain(cat.title)}"', "---", "",
                f'<h1>{plain(cat.title)} <code>{plain(cat_id)}</code></h1>', "",
                f'<p class="pmkb-lead">{plain(cat.description)}</p>', "",
-               f'<p>Layer: <a href="{rel_url(src, "categories/index.md", directory_urls)}">{plain(layer.title if layer else cat.layer)}</a>. '
+               f'<p>Layer: <a href="{rel_url(src, "categories/index.md", directory_urls)}">{plain(cat_layer.title if cat_layer else cat.layer)}</a>. '
                f"{len(incs)} incident{'s' if len(incs) != 1 else ''}"
                + (": " + ", ".join(f"{n} {plain(s)}" for s, n in sorted(sev.items(), key=lambda kv: tax.severity_rank.get(kv[0], 99))) if incs else "")
                + ".</p>", ""]

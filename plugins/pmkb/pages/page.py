@@ -7,9 +7,10 @@ them into `File.generated(...)`. Nothing here knows about MkDocs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import IO, Callable, Iterable
+from typing import IO
 
 from markupsafe import escape
 

@@ -20,10 +20,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from .blocks import PageLinks, admonition_html, figure_table, h
-from ..knowledge.metrics import (Fix, FixFailure, IncidentRecurrence, System, all_fixes, failed_fixes, local_date, memo,
-                      quarter_key, quarter_range, recurrence, shared_systems, system_label)
 from ..incidents.model import Incident
+from ..knowledge.metrics import (
+    Fix,
+    FixFailure,
+    IncidentRecurrence,
+    System,
+    all_fixes,
+    failed_fixes,
+    local_date,
+    memo,
+    quarter_key,
+    quarter_range,
+    recurrence,
+    shared_systems,
+    system_label,
+)
+from .blocks import PageLinks, admonition_html, figure_table, h
 from .page import SiteContext, category_src, incident_src
 from .trends import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, human_minutes, percent, scope_phrase
 
@@ -167,6 +180,7 @@ def _fix_state(w: PageLinks, fix: Fix, today: date) -> str:
     state = fix.state(today, window)
     if state == "did_not_hold":
         f = fix.failure
+        assert f is not None        # the state says so
         return f"{done}; did not hold: {came_back(w, f)}, at {w.incident(f.at)}."
     if state == "held":
         where = ("anywhere in the organisation" if kb.settings.recurrence_scope == "category"

@@ -3,30 +3,28 @@ adapter calls. Data flows one way: knowledge base -> graph, metrics -> pages, ch
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
 
-from . import charts
 from ..adapters.background import FLUSH
+from ..incidents.model import Incident
+from ..knowledge.facets import FacetIndex, facet_index
+from ..knowledge.graph import related_for
+from ..knowledge.kb import KnowledgeBase
+from ..knowledge.metrics import failed_fixes, recurrence
+from . import charts
 from .actions import actions_site
 from .exports import incidents_json, schema_file
 from .facet_pages import facet_pages
-from ..knowledge.facets import FacetIndex, facet_index
 from .feed import feed_xml
-from ..knowledge.graph import related_for
 from .graph_page import GRAPH_SVG, graph_chart, graph_page
 from .incident_page import incident_fragments, incident_page
-from ..knowledge.kb import KnowledgeBase
 from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
-from ..knowledge.metrics import failed_fixes, recurrence
-from ..incidents.model import Incident
-from .page import (ChartFile, Filling, Heading, LaterFile, Page, SiteContext, StaticFile, StreamedFile,
-                    filled)
+from .page import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, StaticFile, StreamedFile, filled
 from .trends import trends_site
-
 
 _ASSETS = Path(__file__).resolve().parent / "assets"
 STYLE_URI = "assets/pmkb/pmkb.css"

@@ -14,21 +14,37 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from markupsafe import escape
 
+from ..incidents.model import Incident
+from ..knowledge.facets import addresses
+from ..knowledge.facets import page_src as facet_page_src
+from ..knowledge.metrics import (
+    ACTION_TYPES,
+    DURATIONS,
+    all_fixes,
+    durations,
+    failed_fixes,
+    fix_counts,
+    group_stats,
+    local_date,
+    memo,
+    quarter_key,
+    quarter_range,
+    recurrence,
+    summarize,
+    trends,
+)
 from . import charts
 from .blocks import PageLinks, admonition_html, figure_table, h
-from ..knowledge.metrics import (ACTION_TYPES, DURATIONS, all_fixes, durations, failed_fixes, fix_counts, group_stats, local_date,
-                      memo, quarter_key, quarter_range, recurrence, summarize, trends)
-from ..knowledge.facets import addresses, page_src as facet_page_src
 from .htmlutil import rel_url
-from ..incidents.model import Incident
 from .page import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
 from .planning_summary import write_summary
 
@@ -528,7 +544,7 @@ def _overview(w: _Writer, sc: _Scope) -> None:
     w.para(f"<strong>{o['incidents']}</strong> incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
            f"{last.isoformat()}; <strong>{o['recurrences']}</strong> of them recur an earlier root cause "
            f"{scope_phrase(w.kb)} (recurrence rate {percent(o['recurrence_rate'])}).")
-    rows, weak, missing = [], [], []
+    rows, missing = [], []
     for key in DURATIONS:
         s = o[key]
         if not s["n"]:
@@ -702,9 +718,9 @@ def _dimensions(w: _Writer, sc: _Scope) -> None:
 
 def _resolve_by_severity(w: _Writer, sc: _Scope, sev_ids: list[str]) -> None:
     dur = _durations_of(w.kb)
-    values = {s: [dur[i.id]["time_to_resolve"] for i in sc.incidents if i.severity == s] for s in sev_ids}
-    values = {s: [v for v in vs if v is not None] for s, vs in values.items()}
-    values = {s: vs for s, vs in values.items() if vs}      # a severity nobody resolved has no figure
+    resolved = {s: [v for i in sc.incidents if i.severity == s and (v := dur[i.id]["time_to_resolve"]) is not None]
+                for s in sev_ids}
+    values = {s: vs for s, vs in resolved.items() if vs}      # a severity nobody resolved has no figure
     w.heading(2, "Time to resolve by severity")
     if not values:
         w.para("No incident here records when it was resolved.")

@@ -12,12 +12,11 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from yaml.resolver import Resolver
 
 try:  # libyaml's parser and composer are several times faster; the pure ones give the same nodes.
@@ -75,7 +74,7 @@ def _is_merge(key_node: ScalarNode) -> bool:
 
 def _node_tag(node: Node) -> str:
     """A node's tag, resolving the deferred form that _Loader leaves (see there)."""
-    tag = node.tag
+    tag: Any = node.tag     # a str, or the slice _Loader leaves
     if tag.__class__ is not slice:
         return tag
     if isinstance(node, ScalarNode):
@@ -98,8 +97,8 @@ class _Loader(_Parser, Resolver):
     # The composer calls these three for every node; C-level callables cost a fraction of
     # a Python method call. descend/ascend_resolver: do nothing (operator.is_ and tuple
     # accept the arguments and return at once, allocating nothing).
-    descend_resolver = staticmethod(operator.is_)
-    ascend_resolver = staticmethod(tuple)
+    descend_resolver = staticmethod(operator.is_)   # type: ignore[assignment]  # any callable that accepts the arguments
+    ascend_resolver = staticmethod(tuple)           # type: ignore[assignment]
     resolve = staticmethod(slice)
 
 # How deep front matter may nest. Real postmortems nest four or five levels; libyaml
@@ -118,7 +117,7 @@ _CLOSING = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndTo
 _HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
 _BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
 
-PathPart = Union[str, int]
+PathPart = str | int
 Path = tuple[PathPart, ...]
 
 
@@ -296,7 +295,7 @@ class _Builder:
                     return {}
             else:
                 self.seen.add(id(node))
-        tag = node.tag
+        tag: Any = node.tag     # a str, or the slice _Loader leaves
         if isinstance(node, ScalarNode):
             if tag.__class__ is slice:  # untagged, see _Loader: quoted is text, plain goes by its form
                 if not tag.step[0]:
@@ -331,7 +330,7 @@ class _Builder:
                     self._problem(key_node, "a key must be plain text, not a list or mapping")
                     continue
                 key = key_node.value
-                if (key == "<<" or key_node.tag.__class__ is not slice) and _is_merge(key_node):
+                if (key == "<<" or key_node.tag.__class__ is not slice) and _is_merge(key_node):  # type: ignore[comparison-overlap]
                     self._problem(key_node, "YAML merge keys ('<<') are not allowed; write the keys out")
                     continue
                 if key in result:
@@ -340,7 +339,7 @@ class _Builder:
                                             f"{line}; YAML would silently keep only the last one, remove one of them")
                 # Inline for untagged text, the most common value: a call per value costs more
                 # than everything else here. Anything else goes through build().
-                vtag = value_node.tag
+                vtag: Any = value_node.tag
                 if vtag.__class__ is slice and isinstance(value_node, ScalarNode) and not careful:
                     text = value_node.value
                     if not vtag.step[0]:

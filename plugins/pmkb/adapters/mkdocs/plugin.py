@@ -80,7 +80,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if STYLE_URI not in config.extra_css:
             config.extra_css.append(STYLE_URI)
         if SCRIPT_URI not in [str(s) for s in config.extra_javascript]:
-            config.extra_javascript.append(SCRIPT_URI)  # type: ignore[arg-type]
+            config.extra_javascript.append(SCRIPT_URI)
         return config
 
     @event_priority(50)  # before other plugins' on_files, so they see the generated pages

@@ -27,12 +27,12 @@ import sys
 import tempfile
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from ...incidents.diagnostics import Diagnostic
-from ...incidents.model import (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
-                    TimelineEvent)
-from ...settings import Settings
+from ...incidents.model import ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source, TimelineEvent
 from ...incidents.validate import FileResult
+from ...settings import Settings
 
 CACHE_ENV = "PMKB_CACHE_DIR"
 CACHE_FILE = "preview.pickle"
@@ -80,10 +80,10 @@ def _by_constructor(obj: object) -> tuple:
     return cls, tuple(getattr(obj, name) for name in _INIT_FIELDS[cls])
 
 
-_INIT_FIELDS = {cls: tuple(f.name for f in fields(cls) if f.init)
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls) if f.init)
                 for cls in (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
                             TimelineEvent, Diagnostic)}
-_DISPATCH = {**copyreg.dispatch_table, **{cls: _by_constructor for cls in _INIT_FIELDS}}
+_DISPATCH: dict[type, Any] = {**copyreg.dispatch_table, **dict.fromkeys(_INIT_FIELDS, _by_constructor)}
 
 
 def read_cache(settings: Settings, key: str) -> Entries:

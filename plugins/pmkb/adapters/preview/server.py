@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ...pages.htmlutil import rel_url
 from ...pages.page import incident_src
-from .session import Preview, PageState
-from .cache import cache_dir
 from ...pages.render import environment
+from .cache import cache_dir
+from .session import PageState, Preview
 
 _ASSETS = Path(__file__).resolve().parents[2] / "pages" / "assets"
 POLL_SECONDS = 0.1        # previewed files: a save shows within this, plus the page's making
@@ -72,6 +72,7 @@ class Server:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host if ':' not in str(host) else f'[{host}]'}:{port}/"
 
     def watch(self) -> None:

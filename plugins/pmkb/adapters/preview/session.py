@@ -30,18 +30,29 @@ import markdown as markdown_lib
 import yaml
 
 from ...incidents.diagnostics import Diagnostic, sort_key
-from ...knowledge.graph import Related, RelatedIndex, incident_graph
-from ...pages.incident_page import incident_fragments, incident_page
-from ...knowledge.kb import (PARALLEL_THRESHOLD, Asset, KnowledgeBase, Loader, NoIncidentsFolder, _assets,
-                 _check_in_parallel, _cross_file, _gc_paused, _Names, discover)
-from ...pages.links import link_index
 from ...incidents.model import Incident
-from ...pages.page import Heading, SiteContext, fill, rename_heading_ids, unique_heading_ids
-from .cache import Entries, cache_key, read_cache, slim, write_in_background
-from ...settings import Settings, _LenientLoader
-from ...knowledge.similar import Match, read_incident_like, similar
-from ...reading.timestamps import today
 from ...incidents.validate import FileResult, Rules, check_file, digest
+from ...knowledge.graph import Related, RelatedIndex, incident_graph
+from ...knowledge.kb import (
+    PARALLEL_THRESHOLD,
+    Asset,
+    KnowledgeBase,
+    Loader,
+    NoIncidentsFolder,
+    _assets,
+    _check_in_parallel,
+    _cross_file,
+    _gc_paused,
+    _Names,
+    discover,
+)
+from ...knowledge.similar import Match, read_incident_like, similar
+from ...pages.incident_page import incident_fragments, incident_page
+from ...pages.links import link_index
+from ...pages.page import Heading, SiteContext, fill, rename_heading_ids, unique_heading_ids
+from ...reading.timestamps import today
+from ...settings import Settings, _LenientLoader
+from .cache import Entries, cache_key, read_cache, slim, write_in_background
 
 SIMILAR_LIMIT = 10
 # MkDocs always loads these; the plugin adds admonition and tables (mkdocs_plugin/plugin.py).
@@ -192,6 +203,7 @@ class Preview:
         if errors:
             self.notes.append(f"{errors} error(s) in other files of the knowledge base leave those files out of "
                               "this preview (`pmkb validate` lists them)")
+        assert self.rules is not None        # read before the files are
         self.graph = incident_graph(KnowledgeBase(self.settings, self.rules.taxonomy, self.base, [], []))
         # Per category, the incidents that can bear on an incident's recurrence notes there:
         # those with it as a root cause, and those with a done fix addressing it.
@@ -354,7 +366,7 @@ class Preview:
             return False
         _settle([p.path for p in self.pages])
         with self.lock:
-            if not any([self._read_page(p) for p in self.pages]):
+            if not any([self._read_page(p) for p in self.pages]):   # noqa: C419 (read every page, no short cut)
                 return False
             for page in self.pages:   # a change to one may change another's checks across files
                 self._judge(page)
@@ -370,7 +382,7 @@ class Preview:
             return True
 
     def _settings_stamp(self) -> tuple:
-        stamps = []
+        stamps: list[tuple[int, int] | None] = []
         for path in (self.settings.taxonomy, self.config_file):
             try:
                 st = path.stat()
@@ -543,7 +555,8 @@ def _site_config(config_file: Path) -> dict[str, Any]:
         if name not in extensions:
             extensions.append(name)
     permalink = configs.get("toc", {}).get("permalink")
-    theme = raw.get("theme") if isinstance(raw.get("theme"), dict) else {}
+    theme = raw.get("theme")
+    theme = theme if isinstance(theme, dict) else {}
     palette = theme.get("palette")
     first = palette[0] if isinstance(palette, list) and palette and isinstance(palette[0], dict) else (
         palette if isinstance(palette, dict) else {})
