@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pmkb.pages import charts
+from pmkb.pages import chart_style, charts
 
 QUARTERS = ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
 
@@ -20,7 +20,7 @@ def fresh_cache():
 
 def bars(values=(1, 2, 0, 3)) -> dict:
     return charts.bar_spec("Incidents per quarter by severity", QUARTERS, {"SEV1": list(values), "SEV2": [0, 1, 1, 0]},
-                           ylabel="incidents", xlabel="quarter (UTC)", colors=charts.SEVERITY_COLORS)
+                           ylabel="incidents", xlabel="quarter (UTC)", colors=chart_style.SEVERITY_COLORS)
 
 
 def every_kind() -> list[dict]:
@@ -82,7 +82,7 @@ def test_transparent_background_and_grey_text():
     svg = charts.render(bars()).decode()
     # no opaque page-coloured rectangle behind the chart: it sits on light and dark pages
     assert not re.search(r'fill:\s*#(?:ffffff|000000)\b', svg, re.I)
-    assert charts.TEXT.lower() in svg.lower()
+    assert chart_style.TEXT.lower() in svg.lower()
     assert "#e15759" in svg.lower()                  # the severity palette
 
 
@@ -110,9 +110,9 @@ def turned_around(hex_colour: str) -> str:
 def test_colours_read_on_the_light_and_the_dark_scheme():
     # WCAG AA: 4.5:1 for text, 3:1 for graphical objects; on Material's default
     # background as drawn, and on its slate background as the stylesheet turns them.
-    assert contrast(charts.TEXT, "#ffffff") >= 4.5
-    assert contrast(turned_around(charts.TEXT), "#1e2129") >= 4.5
-    for colour in charts.PALETTE + charts.SEVERITY_COLORS:
+    assert contrast(chart_style.TEXT, "#ffffff") >= 4.5
+    assert contrast(turned_around(chart_style.TEXT), "#1e2129") >= 4.5
+    for colour in charts.PALETTE + chart_style.SEVERITY_COLORS:
         assert contrast(colour, "#ffffff") >= 3.0, colour
         assert contrast(turned_around(colour), "#1e2129") >= 3.0, colour
 
@@ -123,10 +123,10 @@ def test_names_with_dollar_signs_are_not_mathtext():
 
 
 def test_units_follow_the_largest_value():
-    assert charts.unit_for([5.0, None, 90.0]) == ("minutes", 1.0)
-    assert charts.unit_for([30.0, 600.0]) == ("hours", 60.0)
-    assert charts.unit_for([30.0, 5 * 1440.0]) == ("days", 1440.0)
-    assert charts.unit_for([]) == ("minutes", 1.0)
+    assert chart_style.unit_for([5.0, None, 90.0]) == ("minutes", 1.0)
+    assert chart_style.unit_for([30.0, 600.0]) == ("hours", 60.0)
+    assert chart_style.unit_for([30.0, 5 * 1440.0]) == ("days", 1440.0)
+    assert chart_style.unit_for([]) == ("minutes", 1.0)
 
 
 def test_many_quarters_and_empty_series_do_not_fail():

@@ -13,16 +13,9 @@ from hypothesis import strategies as st
 
 from conftest import incident_text
 from pmkb.knowledge import metrics
-from pmkb.knowledge.metrics import (
-    IncidentRecurrence,
-    group_stats,
-    month_range,
-    percentile,
-    quarter_range,
-    recurrence,
-    summarize,
-    trends,
-)
+from pmkb.knowledge.metrics import group_stats, month_range, percentile, quarter_range, summarize
+from pmkb.knowledge.recurrence import IncidentRecurrence, recurrence
+from pmkb.knowledge.trend_figures import trends
 
 X, Y, Z = "data/schema-change", "monitoring/missing-alert", "infrastructure/capacity"
 

@@ -13,12 +13,12 @@ import pytest
 
 from conftest import KB, ROOT
 from pmkb import Loader
-from pmkb.knowledge import kb as kbmod
+from pmkb.knowledge import checking
 
 sys.path.insert(0, str(ROOT / "tools"))
 import synth  # noqa: E402  (tools/ is not a package)
 
-N = kbmod.PARALLEL_THRESHOLD + 50
+N = checking.PARALLEL_THRESHOLD + 50
 
 
 @pytest.fixture(scope="module")

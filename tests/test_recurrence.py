@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import incident_text
 from pmkb import Incident, Loader, Settings, SettingsError, check_file
 from pmkb.incidents.model import ActionItem, DatasetRef, ModelRef, RootCause, Source
-from pmkb.knowledge.metrics import (
+from pmkb.knowledge.recurrence import (
     NO_RECURRENCE,
     Fix,
     IncidentRecurrence,
@@ -25,8 +25,8 @@ from pmkb.knowledge.metrics import (
     recurrence,
     shared_systems,
     systems,
-    trends,
 )
+from pmkb.knowledge.trend_figures import trends
 from pmkb.pages.exports import incident_record
 from test_metrics import X, Y, Z, inc, item, load
 

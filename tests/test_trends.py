@@ -13,7 +13,9 @@ import pytest
 
 from conftest import incident_text
 from pmkb import SiteContext
-from pmkb.knowledge.metrics import _MEMO, trends
+from pmkb.knowledge.metrics import _MEMO
+from pmkb.knowledge.trend_figures import trends
+from pmkb.pages import htmlutil, trend_breakdowns, trend_writer
 from pmkb.pages import recurrence_notes as notes
 from pmkb.pages import trends as tr
 from pmkb.pages.facet_pages import facet_pages
@@ -109,7 +111,7 @@ def test_trends_site_pages_files_and_links(kb):
     assert not [src for src in by_src if src.startswith(("trends/services/", "trends/teams/"))]
     assert json.loads(dests["trends.json"]) == json.loads(json.dumps(trends(k)))
     charts = [d for d in dests if d.startswith("trends/charts/")]
-    assert charts == [f"trends/charts/all-{name}.svg" for name in tr.FULL_CHARTS]
+    assert charts == [f"trends/charts/all-{name}.svg" for name in trend_writer.FULL_CHARTS]
     assert all(isinstance(dests[d], dict) for d in charts)
     # every chart is shown, with alt text, and every shown chart exists
     shown = {posixpath.normpath(posixpath.join(page_url(p.src_uri), m))
@@ -167,9 +169,9 @@ def test_detection_shares(kb):
     index = made(k)[0][0]
     assert ("Found by <strong>our alerts and monitors</strong>: 33% (1 of 3); by <strong>customers</strong>: 33% (1)"
             in html_of(index))
-    assert tr.detection_class("model-monitor") == "our alerts and monitors"
-    assert tr.detection_class("customer") == "customers" and tr.detection_class(None) == "not recorded"
-    assert tr.detection_class("audit") == "other"
+    assert trend_breakdowns.detection_class("model-monitor") == "our alerts and monitors"
+    assert trend_breakdowns.detection_class("customer") == "customers" and trend_breakdowns.detection_class(None) == "not recorded"
+    assert trend_breakdowns.detection_class("audit") == "other"
 
 
 def test_empty_knowledge_base(kb):
@@ -254,26 +256,23 @@ def test_category_recurrence_notes(kb):
     assert "first occurrence" in note
 
 
-@pytest.mark.parametrize("minutes, text", [(None, "–"), (0.5, "30 s"), (45, "45 min"), (90, "90 min"),
-                                           (150, "2.5 h"), (47 * 60, "47 h"), (3 * 1440, "3 days"),
-                                           (36 * 1440, "36 days")])
+@pytest.mark.parametrize("minutes, text", [(None, "–"), (0, "0 min"), (0.5, "30 s"), (45, "45 min"),
+                                           (90, "1 h 30 min"), (148, "2 h 28 min"), (47 * 60, "47 h"),
+                                           (3 * 1440, "3 days"), (3 * 1440 + 250, "3 days 4 h"),
+                                           (4 * 1440 - 1, "4 days"), (36 * 1440, "36 days")])
 def test_human_minutes(minutes, text):
-    assert tr.human_minutes(minutes) == text
+    assert htmlutil.human_minutes(minutes) == text
 
 
-def test_md_text_and_slugs():
-    assert tr.md_text("a *b* _c_ [d](e) | `f`") == "a \\*b\\* \\_c\\_ \\[d\\](e) \\| \\`f\\`"
-    assert tr.md_text("<i>&</i>\n\nnext") == "&lt;i&gt;&amp;&lt;/i&gt; next"
-    s = tr.slugs(["Fraud API", "fraud-api", "index", "Ωmega", "../etc"])
-    assert len(set(s.values())) == 5
-    assert all(re.fullmatch(r"[a-z0-9-]+", v) for v in s.values())
-    assert s["../etc"] == "etc" and s["index"] != "index"
-    assert tr.slugs(["Fraud API"]) == {"Fraud API": "fraud-api"}
+def test_md_text():
+    assert htmlutil.md_text("a *b* _c_ [d](e) | `f`") == "a \\*b\\* \\_c\\_ \\[d\\](e) \\| \\`f\\`"
+    assert htmlutil.md_text("<i>&</i>\n\nnext") == "&lt;i&gt;&amp;&lt;/i&gt; next"
 
 
-def test_rel_matches_posix_relpath():
+def test_rel_url_matches_posix_relpath():
     cases = [("trends/index.md", "incidents/inc-1/index.md"), ("trends/services/x.md", "trends/charts/x.svg"),
              ("incidents/a/index.md", "incidents/b/index.md"), ("actions/index.md", "metrics.md"),
              ("index.md", "trends/index.md"), ("categories/d/x/index.md", "categories/d/x/index.md")]
-    for a, b in cases:
-        assert tr.rel(a, b) == posixpath.relpath(b, posixpath.dirname(a) or ".")
+    for a, b in cases:      # without directory URLs an address is the file's, .md made .html
+        html_a, html_b = a[:-3] + ".html", b[:-3] + ".html" if b.endswith(".md") else b
+        assert htmlutil.rel_url(a, b, directory_urls=False) == posixpath.relpath(html_b, posixpath.dirname(html_a) or ".")

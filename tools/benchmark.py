@@ -249,7 +249,7 @@ def cmd_recurrence(args: argparse.Namespace) -> str:
 
     from pmkb.knowledge.graph import related_for
     from pmkb.knowledge.kb import Loader
-    from pmkb.knowledge.metrics import compute_recurrence, failed_fixes, fixes_summary, recurrence
+    from pmkb.knowledge.recurrence import compute_recurrence, failed_fixes, fixes_summary, recurrence
     from pmkb.pages.exports import incidents_json
     from pmkb.reading.timestamps import today
     from pmkb.settings import load_settings

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..pages.page import FLUSH
+
 BATCH = 50          # items per file: few files, and the first batch is ready early
 _LATENCY = 0.05     # seconds at most that a made item waits for its batch to fill up
 _POLL = 0.005       # seconds between looks for the next batch while the child works on it
@@ -35,14 +37,6 @@ _POLL = 0.005       # seconds between looks for the next batch while the child w
 NICENESS = 10
 
 
-class _Flush:
-    def __repr__(self) -> str:
-        return "FLUSH"
-
-
-# A job yields FLUSH before a long step (drawing all the charts at once): what it made so
-# far is handed over now, not when the step is done. Not an item: `get` never returns it.
-FLUSH: Any = _Flush()
 
 
 class BackgroundError(RuntimeError):

@@ -69,12 +69,6 @@ def related_for(kb: KnowledgeBase) -> "RelatedIndex":
     return memo(kb, "graph.related", lambda: RelatedIndex(kb))
 
 
-def related_incidents(kb: KnowledgeBase, g: "nx.Graph | None" = None) -> dict[str, list[Related]]:
-    """For every incident: explicit links in the order given, then computed ones up to
-    `related_limit` in all (SPEC section 7, `related`)."""
-    return dict(RelatedIndex(kb, g))
-
-
 class RelatedIndex(Mapping[str, list[Related]]):
     """Related incidents, each incident's worked out when first asked for and kept: an
     incident page needs only its own, so the first page does not wait for all of them."""

@@ -23,7 +23,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..incidents.model import ActionItem, Incident
-from .metrics import local_date, systems
+from .metrics import local_date
+from .recurrence import systems
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase

@@ -66,12 +66,6 @@ class Match:
         }
 
 
-def from_incident(incident: Incident) -> IncidentLike:
-    return IncidentLike(id=incident.id, title=incident.title, categories=incident.categories,
-                        services=_unique(incident.services), models=_unique(m.name for m in incident.models),
-                        related=incident.related)
-
-
 def read_incident_like(data: bytes, path: Path | None = None) -> IncidentLike:
     """Read what can be read of a (draft) incident file. Raises ReadProblem when the file
     has no front matter to read at all."""

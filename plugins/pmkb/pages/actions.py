@@ -9,7 +9,7 @@ listed only there.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 from markupsafe import escape
 
 from ..incidents.model import ActionItem, Incident
-from ..knowledge.metrics import failed_fixes, fixes_summary
 from ..knowledge.overdue import NO_TEAM, by_team, overdue_items
+from ..knowledge.recurrence import failed_fixes, fixes_summary
 from .blocks import PageLinks, figure_table
-from .htmlutil import rel_url
+from .htmlutil import md_text, percent, rel_url
 from .page import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
 from .recurrence_notes import failure_table
 from .render import plain
-from .trends import LIST_LIMIT, SEARCH_EXCLUDED, admonition, fix_rule, fix_type_table, md_text, metrics_link, percent, rel, table
+from .wording import LIST_LIMIT, SEARCH_EXCLUDED, fix_rule, fix_type_table, metrics_link
 
 if TYPE_CHECKING:
     from ..knowledge.kb import KnowledgeBase
@@ -100,8 +100,8 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
           f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
           f"an item is **overdue** when it is open or in progress and its due date is before today. "
-          f"{metrics_link(ctx, INDEX, 'See [metric definitions]({}).')}\n\n"]
-    summary = [[f"[{GROUPS[g][0]}]({rel(INDEX, GROUPS[g][1])})", str(len(groups[g]))] for g in GROUPS]
+          f"{metrics_link(ctx, INDEX, 'See [metric definitions]({}).', directory_urls)}\n\n"]
+    summary = [[f"[{GROUPS[g][0]}]({rel_url(INDEX, GROUPS[g][1], directory_urls)})", str(len(groups[g]))] for g in GROUPS]
     summary[0][0] = f"**{summary[0][0]}**"
     summary += [["**All**", str(len(all_entries))],
                 ["Completion rate (done / all but won't do)", percent(completion_rate(items))],
@@ -115,15 +115,15 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         if g == "overdue" and rows:
             md.append(admonition("warning", f"{len(rows)} overdue", OVERDUE_ORDER) + "\n")
         if len(rows) > INDEX_ROWS:
-            md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel(INDEX, page)}).\n\n")
+            md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel_url(INDEX, page, directory_urls)}).\n\n")
         if rows:
             tables[g] = partial(_item_table, kb, rows[:INDEX_ROWS], INDEX, today, directory_urls,
                                 overdue_col=g == "overdue", came_back=came_back)
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
-    md.append(f"\n## Done and won't do\n\n[{len(groups['done'])} done]({rel(INDEX, DONE)}) · "
-              f"[{len(groups['wont-do'])} won't do]({rel(INDEX, WONT)})\n")
+    md.append(f"\n## Done and won't do\n\n[{len(groups['done'])} done]({rel_url(INDEX, DONE, directory_urls)}) · "
+              f"[{len(groups['wont-do'])} won't do]({rel_url(INDEX, WONT, directory_urls)})\n")
 
     # The breakdowns and the fixes that did not hold are fragments too: the latter needs the
     # recurrence relation, which the build's main process does not work out.
@@ -161,7 +161,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
              "wont-do": "Decided against, the latest due date first."}
     for g, (title, page) in GROUPS.items():
         rows = groups[g]
-        body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
+        body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel_url(page, INDEX, directory_urls)}). {notes[g]}\n\n" +
                 (placeholder("list") + "\n" if rows else "None.\n"))
         listing = {"list": partial(_item_table, kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
                                  completed_col=g == "done", came_back=came_back)} if rows else {}
@@ -299,3 +299,19 @@ def _failed_fixes(kb: "KnowledgeBase", src: str, today: date, directory_urls: bo
                "</p>")
     out.append(failure_table(PageLinks(kb, src, directory_urls), failures[:LIST_LIMIT], len(failures)))
     return "\n".join(out)
+
+
+# --- Markdown of the ledger pages -------------------------------------------------------
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+    """A Markdown table; cells are Markdown already (escaped by the caller)."""
+    align = align or ["l"] + ["r"] * (len(header) - 1)
+    marks = {"l": "---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def admonition(kind: str, title: str, text: str) -> str:
+    body = "\n".join(("    " + line) if line else "" for line in text.strip("\n").split("\n"))
+    return f'!!! {kind} "{title}"\n{body}\n'

@@ -14,7 +14,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .charts import GRID, PALETTE, TEXT, unit_for
+from .chart_style import GRID, PALETTE, TEXT, unit_for
 
 
 def draw(spec: dict[str, Any], rc: dict[str, Any]) -> bytes:

@@ -29,43 +29,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from .chart_style import PALETTE, RC
+
 # Bump when the drawing code changes, so cached charts of an older look are not reused.
 STYLE_VERSION = 2
-
-# Text, axes and grid: 7.3:1 on white; inverted on the slate scheme, 6.8:1 there.
-TEXT = "#525760"
-GRID = "#52576040"
-# Mid-tones of at least 3:1 on white, and on slate once inverted (WCAG's minimum for
-# graphical objects).
-PALETTE = ("#4597e7", "#df7824", "#59a14f", "#e15759", "#b07aa1",
-           "#3f9f98", "#b08e28", "#8d8d8d", "#9c755f", "#d36f8a")
-# Most severe first, as the taxonomy lists severities: red to blue.
-SEVERITY_COLORS = ("#e15759", "#df7824", "#b08e28", "#4597e7", "#3f9f98", "#b07aa1")
-UNKNOWN_COLOR = "#9e9e9e"      # an unrated severity, a value not recorded: grey, never a finding
-
-_RC = {
-    "svg.hashsalt": "pmkb",
-    "svg.fonttype": "path",
-    "text.parse_math": False,      # names from front matter may hold '$'
-    "font.size": 12,
-    "axes.titlesize": 14,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 12,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "legend.fontsize": 11,
-    "text.color": TEXT,
-    "axes.labelcolor": TEXT,
-    "axes.edgecolor": TEXT,
-    "xtick.color": TEXT,
-    "ytick.color": TEXT,
-    "axes.facecolor": "none",
-    "figure.facecolor": "none",
-    "savefig.transparent": True,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
 
 _CACHE_LIMIT = 1024
 _cache: "OrderedDict[str, bytes]" = OrderedDict()
@@ -89,7 +56,7 @@ def _draw(spec: dict[str, Any]) -> bytes:
     # matplotlib is imported here, where a chart is drawn, not with this module: its import
     # takes most of a second, and a build draws its charts in a background process.
     from .chart_drawing import draw
-    return draw(spec, _RC)
+    return draw(spec, RC)
 
 
 def _remember(key: str, data: bytes) -> None:
@@ -198,38 +165,3 @@ def hbar_spec(title: str, labels: Sequence[str], series: Mapping[str, Sequence[f
     return {"kind": "hbars", "title": title, "labels": list(labels),
             "series": {k: [float(v) for v in vs] for k, vs in series.items()},
             "xlabel": xlabel, "colors": list(colors or PALETTE)}
-
-
-def bar_chart(*args: Any, **kwargs: Any) -> bytes:
-    return render(bar_spec(*args, **kwargs))
-
-
-def line_chart(*args: Any, **kwargs: Any) -> bytes:
-    return render(line_spec(*args, **kwargs))
-
-
-def duration_panels(*args: Any, **kwargs: Any) -> bytes:
-    return render(durations_spec(*args, **kwargs))
-
-
-def box_chart(*args: Any, **kwargs: Any) -> bytes:
-    return render(box_spec(*args, **kwargs))
-
-
-def hbar_chart(*args: Any, **kwargs: Any) -> bytes:
-    return render(hbar_spec(*args, **kwargs))
-
-
-# --- units -------------------------------------------------------------------------------
-
-UNITS = (("minutes", 1.0), ("hours", 60.0), ("days", 1440.0))
-
-
-def unit_for(minutes: Sequence[float | None]) -> tuple[str, float]:
-    """The unit in which the largest value reads best: minutes below 2 h, hours below 3 days."""
-    top = max((v for v in minutes if v is not None), default=0.0)
-    if top < 120:
-        return UNITS[0]
-    if top < 72 * 60:
-        return UNITS[1]
-    return UNITS[2]

@@ -10,7 +10,8 @@ from ..incidents.model import Incident
 from ..incidents.schema import SCHEMA_PATH
 from ..knowledge.graph import Related
 from ..knowledge.kb import KnowledgeBase
-from ..knowledge.metrics import FixFailure, IncidentRecurrence, durations
+from ..knowledge.metrics import durations
+from ..knowledge.recurrence import FixFailure, IncidentRecurrence
 from ..reading.timestamps import iso_utc
 from .page import StaticFile, StreamedFile
 

@@ -21,12 +21,13 @@ from markupsafe import escape
 
 from ..incidents.model import Incident
 from ..knowledge.facets import FACETS, FacetIndex, facet_index, page_src
-from ..knowledge.metrics import durations, local_date, recurrence, summarize
+from ..knowledge.metrics import durations, local_date, summarize
+from ..knowledge.recurrence import recurrence
 from .blocks import PageLinks, figure_table, h
 from .htmlutil import human_minutes, rel_url
 from .listing_pages import INDEX
 from .page import Filling, Page, SiteContext, fragments_only, placeholder
-from .trends import SMALL_N
+from .wording import SMALL_N
 
 if TYPE_CHECKING:
     from ..knowledge.kb import KnowledgeBase

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..knowledge.graph import category_graph
 from ..knowledge.kb import KnowledgeBase
 from . import charts
+from .chart_style import PALETTE, TEXT
 from .htmlutil import rel_url
 from .page import Filling, Page, category_src, fragments_only, placeholder
 from .render import plain
@@ -27,10 +28,10 @@ def category_graph_spec(kb: KnowledgeBase, cg: "nx.Graph") -> dict:
     on a circle grouped by layer, sized by incident count, edges as wide as their count."""
     layer_of = {c.id: c.layer for c in kb.taxonomy.categories.values()}
     layer_ids = [layer.id for layer in kb.taxonomy.layers]
-    colour = {lid: charts.PALETTE[k % len(charts.PALETTE)] for k, lid in enumerate(layer_ids)}
+    colour = {lid: PALETTE[k % len(PALETTE)] for k, lid in enumerate(layer_ids)}
     nodes = sorted(cg.nodes, key=lambda c: (layer_ids.index(layer_of[c]), c))
     edges = sorted(cg.edges(data=True), key=lambda e: (e[2]["weight"], e[0], e[1]))
-    return {"kind": "category-graph", "ink": charts.TEXT,   # drawn for the light scheme, as the charts are
+    return {"kind": "category-graph", "ink": TEXT,   # drawn for the light scheme, as the charts are
             # text stays text (searchable, selectable) in this one picture
             "rc": {"svg.fonttype": "none", "font.size": 9},
             "nodes": [[c, cg.nodes[c]["incidents"], colour[layer_of[c]]] for c in nodes],

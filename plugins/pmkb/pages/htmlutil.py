@@ -1,4 +1,5 @@
-"""Small helpers shared by the page renderers: escaping, links, human durations."""
+"""Small helpers shared by the page renderers, one per idea: escaping, links, durations and
+shares as people read them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-__all__ = ["Markup", "escape", "page_url", "rel_url", "human_minutes", "local_time", "slugify"]
+__all__ = ["Markup", "escape", "page_url", "rel_url", "human_minutes", "percent", "md_text", "local_time"]
 
 
 def page_url(src_uri: str, directory_urls: bool = True) -> str:
@@ -39,18 +40,39 @@ def rel_url(from_src: str, to_src: str, directory_urls: bool = True) -> str:
 
 
 def human_minutes(minutes: float | None) -> str:
-    """45 min, 2 h 28 min, 3 d 4 h: durations as people say them."""
+    """A duration as people say it, the one way every page prints one: 30 s, 45 min,
+    2 h 28 min, 3 days 4 h."""
     if minutes is None:
         return "–"
+    if 0 < minutes < 1:
+        return f"{round(minutes * 60)} s"
     m = round(minutes)
     if m < 60:
         return f"{m} min"
     if m < 48 * 60:
         h, rest = divmod(m, 60)
         return f"{h} h {rest} min" if rest else f"{h} h"
-    d, rest = divmod(m, 24 * 60)
-    h = round(rest / 60)
-    return f"{d} d {h} h" if h else f"{d} d"
+    d, h = divmod(round(m / 60), 24)
+    return f"{d} days {h} h" if h else f"{d} days"
+
+
+def percent(x: float | None) -> str:
+    return "–" if x is None else f"{x * 100:.0f}%"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|])")
+
+
+@lru_cache(maxsize=16384)
+def _md_text(text: str) -> str:
+    return str(escape(_MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))))
+
+
+def md_text(value: object) -> str:
+    """Front-matter text made inert in Markdown and HTML: one line, Markdown's own
+    punctuation backslash-escaped (a title with `*` or `|` must not turn bold or split a
+    table), then HTML-escaped (markupsafe)."""
+    return _md_text(str(value))
 
 
 def local_time(dt: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -58,11 +80,3 @@ def local_time(dt: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> 
         return "–"
     local = dt.astimezone(tz)
     return f"{local.strftime(fmt)} {local.tzname() or ''}".strip()
-
-
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """A path-safe slug: never '..', never a slash, never empty."""
-    return _SLUG.sub("-", text.lower()).strip("-") or "x"

@@ -13,7 +13,8 @@ from ..incidents.model import Incident
 from ..knowledge.facets import FACETS, FacetIndex, facet_index
 from ..knowledge.graph import Related
 from ..knowledge.kb import KnowledgeBase
-from ..knowledge.metrics import durations, failed_fixes, recurrence
+from ..knowledge.metrics import durations
+from ..knowledge.recurrence import failed_fixes, recurrence
 from .htmlutil import human_minutes, local_time, rel_url
 from .links import LinkIndex, rewrite_links
 from .page import Filling, Heading, Page, SiteContext, category_src, heading, incident_src, placeholder

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from ..knowledge.metrics import fixes_summary, recurrence, shared_systems, system_label, systems
 from ..knowledge.overdue import overdue_items
 from ..knowledge.planning import (
     MIN_INCIDENTS,
@@ -23,8 +22,10 @@ from ..knowledge.planning import (
     compare_measure,
     period_bounds,
 )
+from ..knowledge.recurrence import fixes_summary, recurrence, shared_systems, system_label, systems
 from .blocks import h
-from .htmlutil import human_minutes
+from .htmlutil import human_minutes, percent
+from .wording import scope_phrase
 
 if TYPE_CHECKING:
     from ..knowledge.kb import KnowledgeBase
@@ -131,7 +132,6 @@ def write_summary(w: Any, values: dict[str, dict[str, float | None]]) -> None:
 def _recurring(w: Any, p: Periods) -> None:
     """The categories that came back in the two periods, with the systems they came back
     on (metrics.recurrence: on a shared system, or anywhere under category scope)."""
-    from .trends import scope_phrase  # trends.py imports this module
     kb = w.kb
     rec = recurrence(kb)
     window = list(p.previous_incidents) + list(p.current_incidents)
@@ -164,7 +164,6 @@ def _recurring(w: Any, p: Periods) -> None:
 
 def _fixes(w: Any) -> None:
     """Hold rate per action type (metrics.fixes_summary): which kinds of remediation hold."""
-    from .trends import percent, scope_phrase  # trends.py imports this module
     kb = w.kb
     fixes = fixes_summary(kb, w.ctx.today)
     parts = []

@@ -21,24 +21,22 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from ..incidents.model import Incident
-from ..knowledge.metrics import (
+from ..knowledge.metrics import local_date, memo, quarter_key, quarter_range
+from ..knowledge.recurrence import (
     Fix,
     FixFailure,
     IncidentRecurrence,
     System,
     all_fixes,
     failed_fixes,
-    local_date,
-    memo,
-    quarter_key,
-    quarter_range,
     recurrence,
     shared_systems,
     system_label,
 )
 from .blocks import PageLinks, admonition_html, figure_table, h
+from .htmlutil import human_minutes, percent
 from .page import SiteContext, category_src, incident_src
-from .trends import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, human_minutes, percent, scope_phrase
+from .wording import LIST_LIMIT, SMALL_N, SMALL_N_NOTE, scope_phrase
 
 if TYPE_CHECKING:
     from ..knowledge.kb import KnowledgeBase

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from ..adapters.background import FLUSH
 from ..incidents.model import Incident
 from ..knowledge.facets import FacetIndex, facet_index
 from ..knowledge.graph import related_for
 from ..knowledge.kb import KnowledgeBase
-from ..knowledge.metrics import failed_fixes, recurrence
+from ..knowledge.recurrence import failed_fixes, recurrence
 from . import charts
 from .actions import actions_site
 from .exports import incidents_json, schema_file
@@ -23,7 +22,7 @@ from .graph_page import GRAPH_SVG, graph_chart, graph_page
 from .incident_page import incident_fragments, incident_page
 from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
-from .page import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, StaticFile, StreamedFile, filled
+from .page import FLUSH, ChartFile, Filling, Heading, LaterFile, Page, SiteContext, StaticFile, StreamedFile, filled
 from .trends import trends_site
 
 _ASSETS = Path(__file__).resolve().parent / "assets"
@@ -64,7 +63,7 @@ class Deferred:
 
     def run(self, site_dir: Path) -> Iterator[tuple]:
         """Do it all, in the order the site needs it: (src_uri, fragments, search text,
-        headings) for each page; `background.FLUSH`; (dest_uri, bytes or None) for each chart
+        headings) for each page; `FLUSH`; (dest_uri, bytes or None) for each chart
         and later file (`make_files`); then each export written into `site_dir` and announced
         as (dest_uri, None)."""
         yield from self.fill()

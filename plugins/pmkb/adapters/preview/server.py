@@ -29,7 +29,8 @@ from ...pages.htmlutil import rel_url
 from ...pages.page import incident_src
 from ...pages.render import environment
 from .cache import cache_dir
-from .session import PageState, Preview
+from .files import PageState
+from .session import Preview
 
 _ASSETS = Path(__file__).resolve().parents[2] / "pages" / "assets"
 POLL_SECONDS = 0.1        # previewed files: a save shows within this, plus the page's making

@@ -18,46 +18,31 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import threading
 import time
 from bisect import insort
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-import markdown as markdown_lib
-import yaml
 
 from ...incidents.diagnostics import Diagnostic, sort_key
 from ...incidents.model import Incident
 from ...incidents.validate import FileResult, Rules, check_file, digest
-from ...knowledge.graph import Related, RelatedIndex, incident_graph
-from ...knowledge.kb import (
-    PARALLEL_THRESHOLD,
-    Asset,
-    KnowledgeBase,
-    Loader,
-    NoIncidentsFolder,
-    _assets,
-    _check_in_parallel,
-    _cross_file,
-    _gc_paused,
-    _Names,
-    discover,
-)
-from ...knowledge.similar import Match, read_incident_like, similar
+from ...knowledge.checking import check_files, gc_paused
+from ...knowledge.cross_checks import cross_file_checks
+from ...knowledge.graph import RelatedIndex, incident_graph
+from ...knowledge.kb import Asset, KnowledgeBase, Loader, NoIncidentsFolder, _assets, _Names, discover
+from ...knowledge.similar import read_incident_like, similar
 from ...pages.incident_page import incident_fragments, incident_page
 from ...pages.links import link_index
-from ...pages.page import Heading, SiteContext, fill, rename_heading_ids, unique_heading_ids
+from ...pages.page import SiteContext
 from ...reading.timestamps import today
-from ...settings import Settings, _LenientLoader
+from ...settings import Settings
 from .cache import Entries, cache_key, read_cache, slim, write_in_background
+from .files import PageState, file_stamp, read_bytes, rel_path, settle
+from .markdown import markdown_factory, page_html, site_config
 
 SIMILAR_LIMIT = 10
-# MkDocs always loads these; the plugin adds admonition and tables (mkdocs_plugin/plugin.py).
-_BASE_EXTENSIONS = ("toc", "tables", "fenced_code", "admonition")
-_MD_LINK = re.compile(r'(href="[^"#?:]*/)index\.md(?=["#?])')
 
 
 @dataclass
@@ -69,44 +54,14 @@ class Loaded:
     cache_pid: int | None = None
 
 
-@dataclass
-class PageState:
-    """One previewed file: what its page shows now."""
-    path: Path                               # absolute
-    rel: str                                 # relative to incidents_dir, or the file name when outside
-    shown: str                               # as diagnostics show it
-    stamp: tuple[int, int] | None = None     # (mtime_ns, size) when last read
-    incident: Incident | None = None         # the last good incident (full: body and front matter)
-    data: bytes = b""                        # the last good file's bytes
-    result: FileResult | None = None         # the check of the file as it is now
-    current: bytes = b""                     # the file's bytes as it is now
-    diagnostics: list[Diagnostic] = field(default_factory=list)   # of the file as it is now
-    stale: bool = False                      # the file as it is now has errors: the page is the last good one
-    html: str | None = None                  # the last good page's article
-    toc: list[dict] = field(default_factory=list)
-    title: str = ""
-    similar: list[Match] = field(default_factory=list)
-    related: list[Related] = field(default_factory=list)
-    seconds: float = 0.0                     # what the last update took
-    draft_id: str | None = None              # the id as far as it can be read, valid or not
-    slugs: set[str] = field(default_factory=set)   # every address the page has had: old ones redirect
-    refreshed: bool = True                   # False for an incident shown on demand, not watched
-
-    @property
-    def slug(self) -> str | None:
-        if self.incident is not None:
-            return self.incident.slug
-        return self.draft_id.lower() if self.draft_id else None
-
-
 class Preview:
     """The knowledge base in memory and the previewed files' pages; thread-safe."""
 
     def __init__(self, settings: Settings, paths: list[Path], config_file: Path):
         self.settings = settings
-        self.config = _site_config(config_file)
+        self.config = site_config(config_file)
         unique = {p.resolve(): p for p in paths}   # a file named twice is previewed once
-        self.pages = [PageState(full, _rel(settings, p), settings.shown(p)) for full, p in unique.items()]
+        self.pages = [PageState(full, rel_path(settings, p), settings.shown(p)) for full, p in unique.items()]
         self.version = 0
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -118,7 +73,7 @@ class Preview:
         self.graph: Any = None                        # incident_graph of `base`
         self.notes: list[str] = []                    # about the knowledge base, shown on every page
         self.bearing: dict[str, list[Incident]] = {}  # category -> base incidents that bear on it (_rebase)
-        self._markdown = _markdown_factory(self.config)
+        self._markdown = markdown_factory(self.config)
         self.config_file = config_file
         self.settings_stamp = self._settings_stamp()
         self.restart_note = False
@@ -136,7 +91,7 @@ class Preview:
         self.rules = Loader().rules(settings)
         key = cache_key(settings)
         mine = {p.path for p in self.pages}
-        with _gc_paused():   # millions of objects and no cycles: no collection passes over them
+        with gc_paused():   # millions of objects and no cycles: no collection passes over them
             cached = read_cache(settings, key) if use_cache else {}
             md_files, other = discover(settings.incidents_dir)
             names = _Names(settings)
@@ -150,7 +105,7 @@ class Preview:
                 self.stamps[rel] = stamp
                 hit = cached.get(rel)
                 if hit is not None:
-                    data = _read(abs_path)
+                    data = read_bytes(abs_path)
                     if data is not None and digest(data) == hit[0] and hit[1].shown == shown:
                         entries[rel] = hit
                         continue
@@ -174,17 +129,7 @@ class Preview:
         """Check files; slim results, keyed by rel path. In forked workers when there are
         many (only before the server's threads start: forking beside threads is unsafe)."""
         assert self.rules is not None
-        if parallel and len(todo) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
-            fresh = _check_in_parallel(todo, self.rules, True, os.cpu_count() or 1)
-        else:
-            fresh = []
-            for abs_path, rel, shown in todo:
-                data = _read(abs_path)
-                if data is None:
-                    fresh.append(("", FileResult(rel, shown, None, [Diagnostic(shown, 1, 1, "error", "cannot read the file")])))
-                else:
-                    dig = digest(data)
-                    fresh.append((dig, check_file(data, rel, shown, self.rules, True, dig)))
+        fresh = check_files(todo, self.rules, True, (os.cpu_count() or 1) if parallel else 1)
         return {job[1]: (dig, slim(result)) for job, (dig, result) in zip(todo, fresh)}
 
     def _rebase(self, asset_diags: list[Diagnostic]) -> None:
@@ -192,7 +137,7 @@ class Preview:
         keeps them (a file with errors, its own or across files, is left out), and the graph
         related incidents are found in."""
         results = list(self.results.values()) + [r for p in self.pages if (r := self._page_result(p)) is not None]
-        diags = _cross_file(results) + asset_diags
+        diags = cross_file_checks(results) + asset_diags
         for r in self.results.values():
             diags.extend(r.diagnostics)
         bad = {d.path for d in diags if d.is_error}
@@ -226,11 +171,11 @@ class Preview:
         """Read and check one previewed file; True when it changed since the last read.
         The checks across files come after (`_judge`), once every previewed file is read:
         two previewed files may name each other in `related:`."""
-        stamp = _stamp(page.path)
+        stamp = file_stamp(page.path)
         if stamp == page.stamp and page.stamp is not None:
             return False
         page.stamp = stamp
-        data = _read(str(page.path))
+        data = read_bytes(str(page.path))
         if data is None:
             page.result, page.current = None, b""
             return True
@@ -255,7 +200,7 @@ class Preview:
         rest = [r for r in others if r.id is None or r.id != result.id]
         same = sorted([*(r for r in others if r.id is not None and r.id == result.id), result],
                       key=lambda r: self._walk_key(r))
-        cross = [d for d in _cross_file([*rest, *same]) if d.path == page.shown]
+        cross = [d for d in cross_file_checks([*rest, *same]) if d.path == page.shown]
         page.diagnostics = sorted(result.diagnostics + cross, key=sort_key)
         page.stale = any(d.is_error for d in page.diagnostics) or result.incident is None
         if not page.stale:
@@ -341,15 +286,7 @@ class Preview:
         md_page = incident_page(kb, inc, links)
         page.related = related[inc.id]
         fragments, _search, headings = incident_fragments(self.recurrence_kb(kb, inc), inc, page.related, ctx)
-        body = _without_meta(md_page.markdown)
-        md = self._markdown()
-        html = _md_links(md.convert(body))
-        toc_tokens = getattr(md, "toc_tokens", [])
-        renames = unique_heading_ids(headings, _token_ids(toc_tokens))
-        if renames:
-            fragments = {k: rename_heading_ids(v, renames) for k, v in fragments.items()}
-        page.html = fill(html, fragments)
-        page.toc = _toc(headings, renames, toc_tokens)
+        page.html, page.toc = page_html(self._markdown(), md_page.markdown, fragments, headings)
         page.title = md_page.title
         # Without the path: `similar` would resolve every incident's path to leave the file
         # itself out (a second at 10,000); its id, the same as its incident's, does that here.
@@ -362,9 +299,9 @@ class Preview:
     def poll(self) -> bool:
         """Re-read the previewed files that changed and make their pages again; True when
         any did (the browser then reloads)."""
-        if not any(_stamp(p.path) != p.stamp for p in self.pages):
+        if not any(file_stamp(p.path) != p.stamp for p in self.pages):
             return False
-        _settle([p.path for p in self.pages])
+        settle([p.path for p in self.pages])
         with self.lock:
             if not any([self._read_page(p) for p in self.pages]):   # noqa: C419 (read every page, no short cut)
                 return False
@@ -460,127 +397,3 @@ class Preview:
             return page
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
-def _settle(paths: list[Path], step: float = 0.03, limit: float = 0.5) -> None:
-    """Wait until the files stop changing: an editor that truncates a file and then writes
-    it would otherwise be caught half-way, and the page would flash an error."""
-    before = [_stamp(p) for p in paths]
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        time.sleep(step)
-        now = [_stamp(p) for p in paths]
-        if now == before:
-            return
-        before = now
-
-
-def _read(abs_path: str) -> bytes | None:
-    try:
-        with open(abs_path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _rel(settings: Settings, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(settings.incidents_dir).as_posix()
-    except ValueError:
-        return path.name
-
-
-def _without_meta(page_markdown: str) -> str:
-    """The page's Markdown without the meta block that MkDocs reads (title, description)."""
-    if page_markdown.startswith("---\n"):
-        end = page_markdown.find("\n---\n", 4)
-        if end >= 0:
-            return page_markdown[end + 5:]
-    return page_markdown
-
-
-def _md_links(html: str) -> str:
-    """Links to incident pages as MkDocs makes them: `../inc-x/index.md` -> `../inc-x/`."""
-    return _MD_LINK.sub(r"\1", html)
-
-
-def _token_ids(tokens: list[dict]) -> set[str]:
-    ids: set[str] = set()
-    for t in tokens:
-        ids.add(t["id"])
-        ids |= _token_ids(t.get("children", []))
-    return ids
-
-
-def _toc(headings: dict[str, list[Heading]], renames: dict[str, str], tokens: list[dict]) -> list[dict]:
-    """The page's table of contents, flat, with levels: the generated sections above the
-    body, the author's headings, the generated sections below (as the site lists them)."""
-    def flat(items: list[dict]) -> list[dict]:
-        out = []
-        for t in items:
-            out.append({"id": t["id"], "title": t["name"], "level": t["level"], "html": False})
-            out += flat(t.get("children", []))
-        return out
-    gen = {where: [{"id": renames.get(hid, hid), "title": title, "level": level, "html": True}
-                   for hid, title, level in hs] for where, hs in headings.items()}
-    items = gen.get("top", []) + [t for t in flat(tokens) if t["level"] > 1] + gen.get("bottom", [])
-    return items
-
-
-def _site_config(config_file: Path) -> dict[str, Any]:
-    """What the page needs of mkdocs.yml: the site's name and address, its Markdown
-    extensions and the theme's colours."""
-    try:
-        raw = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_LenientLoader) or {}
-    except (OSError, yaml.YAMLError):
-        raw = {}
-    raw = raw if isinstance(raw, dict) else {}
-    extensions: list[str] = []
-    configs: dict[str, dict] = {}
-    for item in raw.get("markdown_extensions") or []:
-        if isinstance(item, str):
-            extensions.append(item)
-        elif isinstance(item, dict) and item:
-            name, conf = next(iter(item.items()))
-            extensions.append(str(name))
-            if isinstance(conf, dict):
-                configs[str(name)] = conf
-    for name in _BASE_EXTENSIONS:
-        if name not in extensions:
-            extensions.append(name)
-    permalink = configs.get("toc", {}).get("permalink")
-    theme = raw.get("theme")
-    theme = theme if isinstance(theme, dict) else {}
-    palette = theme.get("palette")
-    first = palette[0] if isinstance(palette, list) and palette and isinstance(palette[0], dict) else (
-        palette if isinstance(palette, dict) else {})
-    return {"site_name": str(raw.get("site_name") or "Postmortem knowledge base"),
-            "site_url": str(raw.get("site_url") or ""),
-            "extensions": extensions, "extension_configs": configs,
-            "heading_link": ("¶" if permalink is True else str(permalink)) if permalink else None,
-            "primary": str(first.get("primary") or "indigo").replace(" ", "-"),
-            "accent": str(first.get("accent") or "indigo").replace(" ", "-")}
-
-
-def _markdown_factory(config: dict[str, Any]):
-    """A fresh Markdown converter per page, with the site's extensions; an extension
-    that cannot be loaded here (a theme's own) is left out rather than failing the preview."""
-    extensions = list(config["extensions"])
-    configs = dict(config["extension_configs"])
-    usable = []
-    for name in extensions:
-        try:
-            markdown_lib.Markdown(extensions=[name], extension_configs={name: configs.get(name, {})})
-            usable.append(name)
-        except Exception:  # noqa: BLE001 - e.g. material.extensions.emoji needs its theme
-            continue
-
-    def make() -> markdown_lib.Markdown:
-        return markdown_lib.Markdown(extensions=usable, extension_configs={n: configs[n] for n in usable if n in configs})
-    return make
