@@ -11,7 +11,7 @@ LOCK = requirements.lock
 UV_VERSION = 0.13.8
 LATEST = .venv-latest
 
-.PHONY: site serve test lint test-latest lock validate bench chromium clean
+.PHONY: site serve test lint golden test-latest lock validate bench chromium clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: $(STAMP) chromium lint      ## lint and types, then the whole test suite, 
 lint: $(STAMP)
 	$(BIN)/ruff check plugins tests tools
 	$(BIN)/mypy
+
+# Rewrite tests/golden/ (page addresses, incidents.json, trends.json of the example site) from a
+# build of the example: only when what users get is meant to change; review the diff, commit it.
+golden: $(STAMP)
+	PMKB_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_golden.py
 
 # The suite against the newest versions pyproject.toml's ranges allow, in a venv of its
 # own: an upstream release that breaks us shows here before `make lock` takes it in.
