@@ -68,7 +68,7 @@ def incidents_json(kb: KnowledgeBase, related: Callable[[], Mapping[str, list[Re
         out.write(b'{"incidents":[')
         for k, inc in enumerate(kb.incidents):
             record = incident_record(inc, related_of.get(inc.id, []), rec_of.get(inc.id))
-            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             fixes = []
             for pair in failed_of.get(inc.id, ()):
                 piece = encoded.get(pair)

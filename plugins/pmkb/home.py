@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from datetime import timedelta
+from .timestamps import shift
 
 from .htmlutil import human_minutes, rel_url
 from .kb import KnowledgeBase
@@ -30,7 +30,7 @@ def latest_html(kb: KnowledgeBase, src: str, directory_urls: bool, count: int = 
 def figures_html(kb: KnowledgeBase, ctx: SiteContext) -> str:
     """Headline figures of the last twelve months (medians: durations are skewed)."""
     since = max((i.started for i in kb.incidents), default=None)
-    recent = [i for i in kb.incidents if since and i.started > since - timedelta(days=365)]
+    recent = [i for i in kb.incidents if since and i.started > shift(since, -365)]
     ttd = [v for i in recent if (v := durations(i)["time_to_detect"]) is not None]
     ttr = [v for i in recent if (v := durations(i)["time_to_resolve"]) is not None]
     items = [a for i in kb.incidents for a in i.action_items]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import escape
 
 from .graph import Related
-from .htmlutil import human_minutes, local_time, rel_url
+from .htmlutil import human_minutes, local_time, rel_url, yaml_string
 from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
 from .metrics import durations
@@ -110,9 +109,9 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     title = f"{inc.id}: {inc.title}"
     body = rewrite_links(inc.source.body, inc.source.path, src, links)
     # The theme prints page meta unescaped: the title goes in HTML-escaped, as a YAML string.
-    meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
+    meta = [f"title: {yaml_string(str(escape(title)))}"]
     if inc.summary:
-        meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
+        meta.append(f"description: {yaml_string(str(escape(' '.join(inc.summary.split())[:300])))}")
     markdown = "\n".join(["---", *meta, "---", "", placeholder("top"), "", body.strip(), "", placeholder("bottom"), ""])
     return Page(src, title, markdown, edit_path=inc.source.path)
 

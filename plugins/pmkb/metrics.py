@@ -13,12 +13,12 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from .model import Incident
-from .timestamps import minutes_between
+from .timestamps import minutes_between, shift
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -92,10 +92,20 @@ def quarter_key(dt: datetime, tz: tzinfo) -> str:
     return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` ("2025-06"), both included."""
+# Longest run of months (and of quarters) listed with the empty ones in between: beyond it
+# (a typo year such as 0202 among incidents of 2025), only the ones that have incidents are
+# listed, so the trends cannot grow to tens of thousands of empty groups. Loading warns of
+# such a start date.
+MAX_RANGE = 1200
+
+
+def month_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every month from `first` to `last` ("2025-06"), both included; when that is more than
+    MAX_RANGE months, only `first`, `last` and the `present` ones."""
     y, m = int(first[:4]), int(first[5:7])
     ly, lm = int(last[:4]), int(last[5:7])
+    if (ly - y) * 12 + lm - m >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, m) <= (ly, lm):
         out.append(f"{y:04d}-{m:02d}")
@@ -103,10 +113,13 @@ def month_range(first: str, last: str) -> list[str]:
     return out
 
 
-def quarter_range(first: str, last: str) -> list[str]:
-    """Every quarter from `first` to `last` ("2025-Q2"), both included."""
+def quarter_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every quarter from `first` to `last` ("2025-Q2"), both included; when that is more
+    than MAX_RANGE quarters, only `first`, `last` and the `present` ones."""
     y, q = int(first[:4]), int(first[6])
     ly, lq = int(last[:4]), int(last[6])
+    if (ly - y) * 4 + lq - q >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, q) <= (ly, lq):
         out.append(f"{y:04d}-Q{q}")
@@ -232,7 +245,6 @@ def compute_recurrence(incidents: list[Incident], window_days: int,
     and the second a filter that `FailedFixes` applies when asked (usually to nothing: a
     running maximum of completion days tells when the whole prefix was done in time).
     """
-    window = timedelta(days=window_days)
     ids = [inc.id for inc in incidents]
     day = [local_date(inc.started, tz).toordinal() for inc in incidents]
     members: dict[str, list[int]] = defaultdict(list)
@@ -255,7 +267,7 @@ def compute_recurrence(incidents: list[Incident], window_days: int,
     for cat, idx in members.items():
         starts = [incidents[b].started for b in idx]
         for k, b in enumerate(idx):
-            lo = bisect_left(starts, incidents[b].started - window, 0, k)
+            lo = bisect_left(starts, shift(incidents[b].started, -window_days), 0, k)
             if lo < k:
                 found[b][cat] = (lo, k)
 
@@ -392,8 +404,8 @@ def _trends(kb: "KnowledgeBase") -> dict[str, Any]:
         for svc in dict.fromkeys(inc.services):
             by_service[svc].append(inc)
 
-    months = month_range(min(by_month), max(by_month)) if by_month else []
-    quarters = quarter_range(min(by_quarter), max(by_quarter)) if by_quarter else []
+    months = month_range(min(by_month), max(by_month), by_month) if by_month else []
+    quarters = quarter_range(min(by_quarter), max(by_quarter), by_quarter) if by_quarter else []
     severities = [s.id for s in kb.taxonomy.severities]
     severities += sorted(set(by_severity) - set(severities))  # never drop an incident
     categories = list(kb.taxonomy.categories)

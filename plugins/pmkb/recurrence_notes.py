@@ -13,7 +13,7 @@ import statistics
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from .timestamps import shift
 from typing import TYPE_CHECKING, Any
 
 from .metrics import IncidentRecurrence, failed_fixes, fix_outcomes, local_date, memo, quarter_key, quarter_range, recurrence
@@ -92,7 +92,7 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
     per_q_rec = Counter(quarter_key(i.started, tz) for i in recurring)
     out.append("<p><strong>Occurrences per quarter</strong></p>\n")
     out.append(figure_table(["Quarter", "incidents", "recurrences"],
-                             ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarter_range(min(per_q), max(per_q))),
+                             ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarter_range(min(per_q), max(per_q), per_q)),
                              ["l", "r", "r"]) + "\n")
 
     cut = f"; the {LIST_LIMIT} most recent of {len(incs)}" if len(incs) > LIST_LIMIT else ""
@@ -165,7 +165,7 @@ def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, dire
         rows = []
         for cat in r.recurs:
             k = idx.rank[cat][inc.id]
-            lo = bisect_left(idx.starts[cat], inc.started - timedelta(days=window), 0, k)
+            lo = bisect_left(idx.starts[cat], shift(inc.started, -window), 0, k)
             earlier = idx.members[cat][lo:k]
             rows.append([w.category(cat), str(len(earlier)), _with_gaps(w, earlier[::-1], inc, "earlier")])
         out.append(figure_table(["Category", "earlier incidents", f"within {window} days (newest first)"], rows,
@@ -187,7 +187,7 @@ def incident_notes(kb: "KnowledgeBase", incident_id: str, ctx: SiteContext, dire
     later_rows = []
     for cat in inc.categories:
         k = idx.rank[cat][inc.id]
-        hi = bisect_right(idx.starts[cat], inc.started + timedelta(days=window))
+        hi = bisect_right(idx.starts[cat], shift(inc.started, window))
         later = idx.members[cat][k + 1:hi]
         if later:
             later_rows.append([w.category(cat), str(len(later)), _with_gaps(w, later, inc, "later")])

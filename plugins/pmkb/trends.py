@@ -25,7 +25,7 @@ from . import charts
 from .blocks import PageLinks, admonition_html, figure_table, h
 from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_date, memo,
                       quarter_key, quarter_range, recurrence, summarize, trends)
-from .htmlutil import rel_url
+from .htmlutil import rel_url, yaml_string
 from .model import Incident
 from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
 
@@ -158,7 +158,7 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
     by_q: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
         by_q[quarter_key(inc.started, tz)].append(inc)
-    quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    quarters = quarter_range(min(by_q), max(by_q), by_q) if by_q else []
     q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
     return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]))
 
@@ -166,7 +166,7 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
 # --- pages --------------------------------------------------------------------------------
 
 def trends_json(kb: "KnowledgeBase") -> bytes:
-    return (json.dumps(trends(kb), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(trends(kb), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 class _Writer(PageLinks):
@@ -313,7 +313,7 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
 
 def _markdown(title: str) -> str:
     # The title goes in the page's meta, so MkDocs does not look for it in the HTML.
-    return f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n---\n\n{placeholder('body')}\n"
+    return f"---\ntitle: {yaml_string(str(escape(title)))}\n---\n\n{placeholder('body')}\n"
 
 
 def _scoped_filling(kb: "KnowledgeBase", ctx: SiteContext, src: str, noun: str, name: str, incs: list[Incident],

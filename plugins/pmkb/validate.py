@@ -8,6 +8,8 @@ Checks across files (duplicate ids, links to incidents that do not exist) live i
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Iterator
@@ -19,7 +21,7 @@ from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef
 from .schema import SchemaChecker, field_name
 from .suggest import did_you_mean
 from .taxonomy import Taxonomy
-from .timestamps import TimeProblem, parse_date, parse_timestamp
+from .timestamps import TimeProblem, in_gap, parse_date, parse_timestamp
 from .yamlsafe import Parsed, YamlProblem, locate, parse, raw_scalar
 
 TIME_FIELDS = ("started", "detected", "mitigated", "resolved")
@@ -44,6 +46,8 @@ class FileResult:
     id: str | None = None              # the id, when readable, even if the file has errors
     id_line: int = 1
     related: tuple[tuple[str, int, int], ...] = ()   # (id, line, column) of each explicit link
+    started: datetime | None = None    # when readable, even if the file has errors (for the span check)
+    started_at: tuple[int, int] = (1, 1)
 
     @property
     def ok(self) -> bool:
@@ -104,18 +108,49 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = T
 
     for problem_path, at_key, message in rules.schema.problems(fm, lambda path: raw_scalar(parsed.root, path)):
         rep.error(message, problem_path, key=at_key)
+    _check_values(fm, rep)
     times = _check_semantics(fm, rules, rep)
 
     result = FileResult(path, shown, None, rep.diags)
     if isinstance(fm.get("id"), str):
         result.id = fm["id"]
         result.id_line = rep.at(("id",))[0]
+    if ("started",) in times:
+        result.started, result.started_at = times[("started",)], rep.at(("started",))
     if isinstance(fm.get("related"), list):
         result.related = tuple((r, *rep.at(("related", i))) for i, r in enumerate(fm["related"]) if isinstance(r, str))
     if result.ok and build:
         source = Source(path, shown, parts.body, parts.body_line, data_digest or digest(data))
         result.incident = _build(fm, times, source)
     return result
+
+
+# Characters no page can show: C0 and C1 controls but tab and line breaks, DEL, lone
+# surrogates, and the noncharacters. Written as YAML escapes ("\x7f", "\ufffe", "\0") they
+# pass the YAML reader, then break the page's metadata or put NUL into its HTML.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def _check_values(fm: dict[str, Any], rep: _Reporter) -> None:
+    """Values no page or export can hold, wherever they are: characters a page cannot show
+    (outside the `x-` keys, which only the export holds, as JSON escapes) and numbers that
+    are not finite (`.nan`, `.inf`: JSON has no such numbers)."""
+    stack: list[tuple[tuple, Any, bool]] = [((key,), value, key.startswith("x-")) for key, value in fm.items()
+                                            if isinstance(key, str)]
+    while stack:
+        path, value, extension = stack.pop()
+        if isinstance(value, str):
+            m = None if extension else _UNSHOWABLE.search(value)
+            if m is not None:
+                rep.error(f"{field_name(path)}: holds the control character U+{ord(m.group()):04X}, which no page can "
+                          "show; remove it (it is usually pasted in by accident)", path)
+        elif isinstance(value, float) and not math.isfinite(value):
+            rep.error(f"{field_name(path)}: {value} is not a number JSON can hold (.nan, .inf); write a number, or the "
+                      "text in quotes", path)
+        elif isinstance(value, dict):
+            stack.extend((path + (k,), v, extension) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v, extension) for i, v in enumerate(value))
 
 
 def _items(fm: dict, key: str) -> Iterator[tuple[int, dict]]:
@@ -187,10 +222,21 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
         if item.get("status") == "done" and "completed" not in item:
             rep.warning(f"action_items[{i}] is done but has no 'completed' date; add it, or it cannot show whether the fix held",
                         ("action_items", i))
+    gaps = {}
+    for key in TIME_FIELDS:
+        if (key,) in times:
+            read_as = in_gap(fm[key], rules.tz)
+            if read_as is not None:
+                gaps[key] = read_as
+                rep.warning(f"{key}: {fm[key]} does not exist in {rules.tz} (the clocks were put forward past it); it "
+                            f"is read as {read_as}; give the time with its offset to say which instant you mean", (key,))
     for early, late in ORDER_RULES:
         a, b = times.get((early,)), times.get((late,))
         if a is not None and b is not None and b < a:
-            rep.error(f"{late} ({fm[late]}) is before {early} ({fm[early]}); {late} must not be earlier than {early}", (late,))
+            gap = "".join(f"; {k} {fm[k]} falls in a daylight-saving gap and is read as {gaps[k]}"
+                          for k in (early, late) if k in gaps)
+            rep.error(f"{late} ({fm[late]}) is before {early} ({fm[early]}){gap}; {late} must not be earlier than {early}",
+                      (late,))
     detected = times.get(("detected",))
     if detected is not None:
         for i, ev in _items(fm, "timeline"):
@@ -206,6 +252,14 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
     related = fm.get("related")
     if isinstance(related, list) and isinstance(fm.get("id"), str) and fm["id"] in related:
         rep.error("related: an incident cannot be related to itself", ("related", related.index(fm["id"])))
+    if isinstance(related, list):
+        seen: set[str] = set()
+        for i, rid in enumerate(related):
+            if not isinstance(rid, str):
+                continue
+            if rid in seen:
+                rep.warning(f"related: '{rid}' is listed twice; it is shown once", ("related", i))
+            seen.add(rid)
 
     if fm.get("status") == "final":
         if not fm.get("root_causes"):
@@ -246,4 +300,4 @@ def _build(fm: dict[str, Any], times: dict[tuple, Any], source: Source) -> Incid
         dimensions=tuple(DimensionFinding(k, v["contribution"], _tuple(v.get("evidence")))
                          for k, v in (fm.get("dimensions") or {}).items()),
         root_causes=root_causes, trigger=fm.get("trigger"), action_items=actions, timeline=timeline,
-        related=_tuple(fm.get("related")), tags=_tuple(fm.get("tags")), front_matter=fm, source=source)
+        related=tuple(dict.fromkeys(_tuple(fm.get("related")))), tags=_tuple(fm.get("tags")), front_matter=fm, source=source)

@@ -10,15 +10,16 @@
       var rows = Array.prototype.slice.call(table.tBodies[0].rows);
       var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-key]"));
       var out = form.querySelector("output");
-      var seps = { cat: " ", svc: "|" };
+      // multi-valued keys hold a JSON list: any value (a '|', double or edge spaces) is itself
+      var lists = { cat: true, svc: true };
       function apply() {
         var shown = 0;
         rows.forEach(function (row) {
           var ok = selects.every(function (s) {
             if (!s.value) return true;
             var raw = row.getAttribute("data-" + s.dataset.key) || "";
-            var sep = seps[s.dataset.key];
-            return sep ? raw.split(sep).indexOf(s.value) >= 0 : raw === s.value;
+            if (!lists[s.dataset.key]) return raw === s.value;
+            try { return JSON.parse(raw || "[]").indexOf(s.value) >= 0; } catch (e) { return false; }
           });
           row.hidden = !ok;
           if (ok) shown++;
