@@ -482,3 +482,31 @@ def test_settings_errors_are_settings_errors(tmp_path):
     from pmkb.settings import Settings
     with pytest.raises(SettingsError, match="holds the docs folder"):
         Settings.from_options(tmp_path, {"incidents_dir": "."}, tmp_path / "docs", tmp_path / "site")
+
+
+@pytest.mark.browser
+def test_index_filter_matches_odd_values_exactly_in_the_browser(kb, tmp_path):
+    from sitehelpers import browser_unavailable, chromium, serve
+    if (why := browser_unavailable()) is not None:
+        pytest.skip(why)
+    kb.add("a.md", incident_text("INC-2025-001", extra="services: ['a|b', 'c  d']"))
+    kb.add("b.md", incident_text("INC-2025-002", extra="services: [a, b, ' e ']"))
+    kb.add("c.md", incident_text("INC-2025-003", extra="services: ['c d']"))
+    site = tmp_path / "site"
+    build_site(kb.root, site, strict=False)
+    with serve(site) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(base + "incidents/")
+        form = page.locator("form[data-pmkb-filter]")
+        form.wait_for(state="visible")
+        shown = {}
+        for value in ["a|b", "a", "b", "c  d", "c d", " e "]:
+            # set by value in the page: Playwright's select_option also matches labels, whose
+            # spaces the browser collapses ("c  d" reads "c d")
+            form.locator("select[data-key=svc]").evaluate(
+                "(s, v) => { s.value = v; s.dispatchEvent(new Event('change')); }", value)
+            shown[value] = sorted(page.eval_on_selector_all(
+                ".pmkb-index tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.cells[0].innerText.trim())"))
+        page.screenshot(path=str(tmp_path / "filter.png"), full_page=True)
+    assert shown == {"a|b": ["INC-2025-001"], "a": ["INC-2025-002"], "b": ["INC-2025-002"],
+                     "c  d": ["INC-2025-001"], "c d": ["INC-2025-003"], " e ": ["INC-2025-002"]}
