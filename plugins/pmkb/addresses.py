@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic
+from .files import MARKDOWN_SUFFIXES
 from .htmlutil import page_url
 from .site import Site, build_site
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
     from .kb import KnowledgeBase
     from .settings import Settings
-
-MARKDOWN_SUFFIXES = (".markdown", ".mdown", ".mkdn", ".mkd", ".md")   # what MkDocs renders as pages
 
 
 def dest_of(src_uri: str, directory_urls: bool = True) -> str:
@@ -36,8 +35,8 @@ def dest_of(src_uri: str, directory_urls: bool = True) -> str:
 
 
 def generated(site: Site, directory_urls: bool = True) -> dict[str, str]:
-    """dest_uri -> what generates it, for every file of the site; a second source for one
-    dest_uri among them is listed under `clashes_within`."""
+    """dest_uri -> what generates it, for every file of the site (two generated sources
+    of one dest_uri: `clashes_within`)."""
     return dict(_generated(site, directory_urls))
 
 
@@ -47,7 +46,7 @@ def _generated(site: Site, directory_urls: bool):
         yield dest_of(page.src_uri, directory_urls), what
     for f in site.files:
         yield f.dest_uri, "a generated file"
-    for src, abs_path in site.assets.items():
+    for src in site.assets:
         yield dest_of(src, directory_urls), f"the asset {src}"
     for dest in [*site.later, *site.exports, *(s.dest_uri for s in site.streamed)]:
         yield dest, "a generated file"

@@ -63,7 +63,7 @@ class Taxonomy:
 ADDRESS_ID = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 ID_LIMIT = 64
 MAX_BYTES = 4 * 1024 * 1024
-_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")   # as in validate.py: what no page can hold
 
 
 def _bad_id(value: object, pattern: re.Pattern[str]) -> bool:
@@ -108,7 +108,7 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
         for k in ("title", "description"):
             m = _UNSHOWABLE.search(item[k]) if isinstance(item.get(k), str) else None
             if m is not None:
-                problem(f"{k} holds the control character U+{ord(m.group()):04X}, which no page can show; remove it",
+                problem(f"{k} holds the character U+{ord(m.group()):04X}, which no page can hold; remove it",
                         where + (k,))
         for k in item:
             if k not in allowed and not k.startswith("x-"):

@@ -125,25 +125,26 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = T
     return result
 
 
-# Characters no page can show: C0 and C1 controls but tab and line breaks, DEL, lone
-# surrogates, and the noncharacters. Written as YAML escapes ("\x7f", "\ufffe", "\0") they
-# pass the YAML reader, then break the page's metadata or put NUL into its HTML.
-_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+# Characters no page can hold: NUL (HTML has no place for it) and lone surrogates (no UTF-8
+# file can hold them). Written as YAML escapes ("\0", "\ud800") they pass the YAML reader.
+# Other controls ("\x7f", "\a") and noncharacters ("\ufffe") are kept: the generated
+# pages' metadata escapes them (htmlutil.yaml_string) and the feed replaces them.
+_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _check_values(fm: dict[str, Any], rep: _Reporter) -> None:
-    """Values no page or export can hold, wherever they are: characters a page cannot show
-    (outside the `x-` keys, which only the export holds, as JSON escapes) and numbers that
-    are not finite (`.nan`, `.inf`: JSON has no such numbers)."""
+    """Values no page or export can hold, wherever they are: characters no page can hold
+    (outside the `x-` keys, which only the export holds, as JSON escapes; a lone surrogate
+    there too) and numbers that are not finite (`.nan`, `.inf`: JSON has no such numbers)."""
     stack: list[tuple[tuple, Any, bool]] = [((key,), value, key.startswith("x-")) for key, value in fm.items()
                                             if isinstance(key, str)]
     while stack:
         path, value, extension = stack.pop()
         if isinstance(value, str):
-            m = None if extension else _UNSHOWABLE.search(value)
-            if m is not None:
-                rep.error(f"{field_name(path)}: holds the control character U+{ord(m.group()):04X}, which no page can "
-                          "show; remove it (it is usually pasted in by accident)", path)
+            m = _UNSHOWABLE.search(value)
+            if m is not None and not (extension and m.group() == "\x00"):
+                rep.error(f"{field_name(path)}: holds the character U+{ord(m.group()):04X}, which no page or file can "
+                          "hold; remove it (it is usually pasted in by accident)", path)
         elif isinstance(value, float) and not math.isfinite(value):
             rep.error(f"{field_name(path)}: {value} is not a number JSON can hold (.nan, .inf); write a number, or the "
                       "text in quotes", path)
