@@ -105,7 +105,7 @@ def time_limit(seconds: float):
 
 
 FOLDERS = st.sampled_from(["2025", "a b", "ü", "_drafts", ".hidden", "x", "-", "inc-2025-001"])
-STEMS = st.sampled_from(["inc", "a b", "ü", "_t", ".h", "-", "x.y", "index"])
+STEMS = st.sampled_from(["inc", "a b", "ü", "_t", ".h", "-", "x.y", "index", "new\nline", "tab\there"])
 SUFFIXES = st.sampled_from([".md", ".md", ".MD", ".markdown", ".png", ".txt", ".html", ""])
 FILE_KINDS = ["incident", "broken", "asset", "fifo", "loop", "dangling", "link_file", "link_dir"]
 if UNREADABLE_WORKS:
@@ -180,7 +180,13 @@ def _make(root: Path, entries) -> tuple[dict[Path, str], set[Path], list[Path]]:
 def _named(shown: set[str], kb_root: Path, path: Path) -> bool:
     """A diagnostic names the path or a folder above it."""
     rel = path.relative_to(kb_root)
-    return any(Path(*rel.parts[:k]).as_posix() in shown for k in range(1, len(rel.parts) + 1))
+    for k in range(1, len(rel.parts) + 1):
+        parts = rel.parts[:k]
+        # a name with a line break is shown escaped (as one line)
+        odd = Path(*parts[:-1], parts[-1].encode("unicode_escape").decode("ascii")).as_posix()
+        if Path(*parts).as_posix() in shown or odd in shown:
+            return True
+    return False
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

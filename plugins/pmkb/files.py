@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,10 @@ INCIDENT_SUFFIX = ".md"
 # Deeper folders are reported, not walked: their paths outgrow what file systems allow in
 # the built site long before, and no knowledge base is organised 64 levels deep.
 MAX_DEPTH = 64
+
+# A name with a control character (a line break) breaks every one-line diagnostic and address
+# it is in; one that is not UTF-8 (read with surrogate escapes) cannot be written to a page.
+_ODD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _KIND = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
          stat.S_IFBLK: "a block device"}
@@ -141,6 +146,12 @@ def walk(root: Path) -> Found:
         for entry in sorted(entries, key=lambda e: e.name):
             name = entry.name
             if is_excluded_name(name):
+                continue
+            if _ODD_NAME.search(name):
+                found.problems.append((base / name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                                       .encode("unicode_escape").decode("ascii"),
+                                       "this name holds a control character or bytes that are not UTF-8; rename it "
+                                       "(it would be part of a page address)"))
                 continue
             try:
                 if entry.is_symlink():

@@ -63,7 +63,6 @@ class Taxonomy:
 ADDRESS_ID = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 ID_LIMIT = 64
 MAX_BYTES = 4 * 1024 * 1024
-_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")   # as in validate.py: what no page can hold
 
 
 def _bad_id(value: object, pattern: re.Pattern[str]) -> bool:
@@ -105,11 +104,6 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
         raise TaxonomyError(diags + [Diagnostic(shown, 1, 1, "error", "the taxonomy must be a mapping with severities, detection_sources, dimensions and layers")])
 
     def unknown_keys(item: dict, allowed: tuple[str, ...], where: tuple) -> None:
-        for k in ("title", "description"):
-            m = _UNSHOWABLE.search(item[k]) if isinstance(item.get(k), str) else None
-            if m is not None:
-                problem(f"{k} holds the character U+{ord(m.group()):04X}, which no page can hold; remove it",
-                        where + (k,))
         for k in item:
             if k not in allowed and not k.startswith("x-"):
                 # {id: a, description: one, two} reads 'two' as a key: the usual way to lose half a description

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Iterator
@@ -125,33 +124,19 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = T
     return result
 
 
-# Characters no page can hold: NUL (HTML has no place for it) and lone surrogates (no UTF-8
-# file can hold them). Written as YAML escapes ("\0", "\ud800") they pass the YAML reader.
-# Other controls ("\x7f", "\a") and noncharacters ("\ufffe") are kept: the generated
-# pages' metadata escapes them (htmlutil.yaml_string) and the feed replaces them.
-_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def _check_values(fm: dict[str, Any], rep: _Reporter) -> None:
-    """Values no page or export can hold, wherever they are: characters no page can hold
-    (outside the `x-` keys, which only the export holds, as JSON escapes; a lone surrogate
-    there too) and numbers that are not finite (`.nan`, `.inf`: JSON has no such numbers)."""
-    stack: list[tuple[tuple, Any, bool]] = [((key,), value, key.startswith("x-")) for key, value in fm.items()
-                                            if isinstance(key, str)]
+    """Numbers no export can hold, wherever they are (an `x-` key too): `.nan` and `.inf`
+    are not JSON. (Text may hold any character: pages and the feed make every one safe.)"""
+    stack: list[tuple[tuple, Any]] = [((key,), value) for key, value in fm.items()]
     while stack:
-        path, value, extension = stack.pop()
-        if isinstance(value, str):
-            m = _UNSHOWABLE.search(value)
-            if m is not None and not (extension and m.group() == "\x00"):
-                rep.error(f"{field_name(path)}: holds the character U+{ord(m.group()):04X}, which no page or file can "
-                          "hold; remove it (it is usually pasted in by accident)", path)
-        elif isinstance(value, float) and not math.isfinite(value):
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
             rep.error(f"{field_name(path)}: {value} is not a number JSON can hold (.nan, .inf); write a number, or the "
                       "text in quotes", path)
         elif isinstance(value, dict):
-            stack.extend((path + (k,), v, extension) for k, v in value.items())
+            stack.extend((path + (k,), v) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend((path + (i,), v, extension) for i, v in enumerate(value))
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
 
 
 def _items(fm: dict, key: str) -> Iterator[tuple[int, dict]]:

@@ -259,6 +259,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if "\x00" in output:
+            # a NUL from any text (a title written "\0"): HTML has no place for it; browsers
+            # show U+FFFD for it, and so does the file now
+            output = output.replace("\x00", "\ufffd")
         if self.config.search_index == "pagefind":
             output = mark_body(output)
         if self.rewriter is not None:
