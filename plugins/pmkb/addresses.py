@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 from .diagnostics import Diagnostic
 from .files import MARKDOWN_SUFFIXES
 from .htmlutil import page_url
-from .site import Site, build_site
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:   # the site's modules (charts, graphs...) are imported only when a build needs them
     from typing import Callable
 
     from .kb import KnowledgeBase
     from .settings import Settings
+    from .site import Site
 
 
 def dest_of(src_uri: str, directory_urls: bool = True) -> str:
@@ -34,13 +34,13 @@ def dest_of(src_uri: str, directory_urls: bool = True) -> str:
     return src_uri
 
 
-def generated(site: Site, directory_urls: bool = True) -> dict[str, str]:
+def generated(site: "Site", directory_urls: bool = True) -> dict[str, str]:
     """dest_uri -> what generates it, for every file of the site (two generated sources
     of one dest_uri: `clashes_within`)."""
     return dict(_generated(site, directory_urls))
 
 
-def _generated(site: Site, directory_urls: bool):
+def _generated(site: "Site", directory_urls: bool):
     for page in site.pages:
         what = f"the page generated from incidents/{page.edit_path}" if page.edit_path else "a generated page"
         yield dest_of(page.src_uri, directory_urls), what
@@ -52,7 +52,7 @@ def _generated(site: Site, directory_urls: bool):
         yield dest, "a generated file"
 
 
-def clashes_within(site: Site, directory_urls: bool = True) -> list[tuple[str, str, str]]:
+def clashes_within(site: "Site", directory_urls: bool = True) -> list[tuple[str, str, str]]:
     """(dest_uri, one source, another) for each output file two generated sources write."""
     seen: dict[str, str] = {}
     out = []
@@ -76,7 +76,7 @@ def docs_files(docs_dir: Path) -> list[str]:
     return sorted(out)
 
 
-def clashes_with_docs(site: Site, docs: list[str], directory_urls: bool = True) -> list[tuple[str, str, str]]:
+def clashes_with_docs(site: "Site", docs: list[str], directory_urls: bool = True) -> list[tuple[str, str, str]]:
     """(docs src_uri, dest_uri, what generates it) for each hand-written file that would
     replace a generated one, or be replaced by it."""
     ours = generated(site, directory_urls)
@@ -102,6 +102,7 @@ def docs_clash_diagnostics(settings: "Settings", load: "Callable[[], KnowledgeBa
     if not docs:
         return []
     from .pages import SiteContext
+    from .site import build_site
     from .timestamps import today
     kb = load()
     site = build_site(kb, SiteContext(today=today(kb.settings.tz), site_name=""), directory_urls, defer=lambda work: None)

@@ -75,7 +75,7 @@ def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> byt
             raise FileProblem(f"the {what} is {st.st_size:,} bytes; at most {limit:,} are read", st.st_size)
         # asking for what is there: a read of limit + 1 allocates that much for every small file
         data = os.read(fd, st.st_size + 1)
-        while len(data) <= limit:
+        while len(data) != st.st_size and len(data) <= limit:   # it grew meanwhile, or a short read
             more = os.read(fd, limit + 1 - len(data))
             if not more:
                 break

@@ -125,18 +125,35 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = T
 
 
 def _check_values(fm: dict[str, Any], rep: _Reporter) -> None:
-    """Numbers no export can hold, wherever they are (an `x-` key too): `.nan` and `.inf`
-    are not JSON. (Text may hold any character: pages and the feed make every one safe.)"""
-    stack: list[tuple[tuple, Any]] = [((key,), value) for key, value in fm.items()]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, float) and not math.isfinite(value):
-            rep.error(f"{field_name(path)}: {value} is not a number JSON can hold (.nan, .inf); write a number, or the "
-                      "text in quotes", path)
-        elif isinstance(value, dict):
-            stack.extend((path + (k,), v) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(value))
+    """Numbers no export can hold in the `x-` keys (which hold anything): `.nan` and `.inf`
+    are not JSON. Every other field has a type that the schema checks, and a float there is
+    already an error. (Text may hold any character: pages and the feed make each safe.)"""
+    extensions = {key: value for key, value in fm.items() if isinstance(key, str) and key.startswith("x-")}
+    for path in _non_finite(extensions, ()) if extensions else ():
+        rep.error(f"{field_name(path)}: {get_in(fm, path)} is not a number JSON can hold (.nan, .inf); write a number, "
+                  "or the text in quotes", path)
+
+
+_NESTED = (dict, list, float)
+
+
+def _non_finite(value: Any, path: tuple) -> list[tuple]:
+    """Paths of the non-finite floats in `value`. Only containers and floats are visited
+    (text, the bulk of a file, is skipped without making a path)."""
+    if type(value) is float:
+        return [] if math.isfinite(value) else [path]
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out = []
+    for key, item in items:
+        if isinstance(item, _NESTED):
+            out += _non_finite(item, path + (key,))
+    return out
+
+
+def get_in(doc: Any, path: tuple) -> Any:
+    for part in path:
+        doc = doc[part]
+    return doc
 
 
 def _items(fm: dict, key: str) -> Iterator[tuple[int, dict]]:
