@@ -34,6 +34,7 @@ MAX_DEPTH = 64
 _ODD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _KIND = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+         stat.S_IFDIR: "a folder",
          stat.S_IFBLK: "a block device"}
 
 
@@ -52,7 +53,7 @@ def is_excluded_name(name: str) -> bool:
 
 
 def what_is(mode: int) -> str:
-    return _KIND.get(stat.S_IFMT(mode), "not a regular file")
+    return _KIND.get(stat.S_IFMT(mode), "something other than a file")
 
 
 def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:

@@ -63,9 +63,12 @@ class Settings:
                 raise SettingsError(f"plugin setting '{key}' must be a whole number >= 0, got {opts[key]!r}")
         try:
             zone(str(opts["timezone"]))
-            source_date_epoch()
         except TimeProblem as exc:
-            raise SettingsError(f"plugin setting 'timezone': {exc}" if "zone" in str(exc) else str(exc)) from None
+            raise SettingsError(f"plugin setting 'timezone': {exc}") from None
+        try:
+            source_date_epoch()    # checked here, so a build stops with the message, not an overflow
+        except TimeProblem as exc:
+            raise SettingsError(str(exc)) from None
         root = _resolve(root, "the folder of mkdocs.yml")
         incidents_dir = _resolve(root / str(opts["incidents_dir"]), "plugin setting 'incidents_dir'")
         _check_apart(incidents_dir, docs_dir, site_dir)
