@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +9,7 @@ from markupsafe import escape
 
 from .facets import FACETS, FacetIndex, facet_index
 from .graph import Related
-from .htmlutil import human_minutes, local_time, rel_url
+from .htmlutil import human_minutes, local_time, rel_url, yaml_string
 from .kb import KnowledgeBase
 from .links import LinkIndex, rewrite_links
 from .metrics import durations, failed_fixes, recurrence
@@ -127,9 +126,9 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     title = f"{inc.id}: {inc.title}"
     body = rewrite_links(inc.source.body, inc.source.path, src, links)
     # The theme prints page meta unescaped: the title goes in HTML-escaped, as a YAML string.
-    meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
+    meta = [f"title: {yaml_string(str(escape(title)))}"]
     if inc.summary:
-        meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
+        meta.append(f"description: {yaml_string(str(escape(' '.join(inc.summary.split())[:300])))}")
     names = list(dict.fromkeys(str(escape(v)) for facet in FACETS.values() for v in facet.values(inc)))
     if names:
         # The theme's search weighs a page's `tags` above its title and text: a search for a

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import partial
 
-from .htmlutil import rel_url
+from .htmlutil import rel_url, yaml_string
 from .kb import KnowledgeBase
 from .model import Incident
 from .pages import Filling, Page, SiteContext, category_src, fragments_only, incident_src, placeholder
@@ -87,7 +87,7 @@ def category_pages(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = T
         layer = tax.layer(cat.layer)
         incs = members[cat_id]
         sev = Counter(i.severity for i in incs)
-        out = ["---", f'title: "{plain(cat.title)}"', "---", "",
+        out = ["---", f"title: {yaml_string(str(plain(cat.title)))}", "---", "",
                f'<h1>{plain(cat.title)} <code>{plain(cat_id)}</code></h1>', "",
                f'<p class="pmkb-lead">{plain(cat.description)}</p>', "",
                f'<p>Layer: <a href="{rel_url(src, "categories/index.md", directory_urls)}">{plain(layer.title if layer else cat.layer)}</a>. '

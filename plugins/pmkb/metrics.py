@@ -13,11 +13,11 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from .model import Incident
-from .timestamps import minutes_between
+from .timestamps import minutes_between, shift
 from .timestamps import today as current_date
 
 if TYPE_CHECKING:
@@ -92,10 +92,20 @@ def quarter_key(dt: datetime, tz: tzinfo) -> str:
     return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` ("2025-06"), both included."""
+# Longest run of months (and of quarters) listed with the empty ones in between: beyond it
+# (a typo year such as 0202 among incidents of 2025), only the ones that have incidents are
+# listed, so the trends cannot grow to tens of thousands of empty groups. Loading warns of
+# such a start date.
+MAX_RANGE = 1200
+
+
+def month_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every month from `first` to `last` ("2025-06"), both included; when that is more than
+    MAX_RANGE months, only `first`, `last` and the `present` ones."""
     y, m = int(first[:4]), int(first[5:7])
     ly, lm = int(last[:4]), int(last[5:7])
+    if (ly - y) * 12 + lm - m >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, m) <= (ly, lm):
         out.append(f"{y:04d}-{m:02d}")
@@ -103,10 +113,13 @@ def month_range(first: str, last: str) -> list[str]:
     return out
 
 
-def quarter_range(first: str, last: str) -> list[str]:
-    """Every quarter from `first` to `last` ("2025-Q2"), both included."""
+def quarter_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every quarter from `first` to `last` ("2025-Q2"), both included; when that is more
+    than MAX_RANGE quarters, only `first`, `last` and the `present` ones."""
     y, q = int(first[:4]), int(first[6])
     ly, lq = int(last[:4]), int(last[6])
+    if (ly - y) * 4 + lq - q >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, q) <= (ly, lq):
         out.append(f"{y:04d}-Q{q}")
@@ -252,7 +265,6 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
     """
     if scope not in SCOPES:
         raise ValueError(f"recurrence scope must be one of {SCOPES}, got {scope!r}")
-    window = timedelta(days=window_days)
     ids = [inc.id for inc in incidents]
     starts = [inc.started for inc in incidents]
     day = [local_date(inc.started, tz).toordinal() for inc in incidents]
@@ -278,7 +290,7 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
         g_starts = [starts[b] for b in members]
         for k in range(1, len(members)):
             b = members[k]
-            lo = bisect_left(g_starts, starts[b] - window, 0, k)
+            lo = bisect_left(g_starts, shift(starts[b], -window_days), 0, k)
             if lo < k:
                 found[b].setdefault(cat, []).append(members[lo:k])
 
@@ -409,8 +421,8 @@ def _trends(kb: "KnowledgeBase", today: date) -> dict[str, Any]:
         for svc in dict.fromkeys(inc.services):
             by_service[svc].append(inc)
 
-    months = month_range(min(by_month), max(by_month)) if by_month else []
-    quarters = quarter_range(min(by_quarter), max(by_quarter)) if by_quarter else []
+    months = month_range(min(by_month), max(by_month), by_month) if by_month else []
+    quarters = quarter_range(min(by_quarter), max(by_quarter), by_quarter) if by_quarter else []
     severities = [s.id for s in kb.taxonomy.severities]
     severities += sorted(set(by_severity) - set(severities))  # never drop an incident
     categories = list(kb.taxonomy.categories)

@@ -27,7 +27,7 @@ from .blocks import PageLinks, admonition_html, figure_table, h
 from .metrics import (ACTION_TYPES, DURATIONS, all_fixes, durations, failed_fixes, fix_counts, group_stats, local_date,
                       memo, quarter_key, quarter_range, recurrence, summarize, trends)
 from .facets import addresses, page_src as facet_page_src
-from .htmlutil import rel_url
+from .htmlutil import rel_url, yaml_string
 from .model import Incident
 from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
 from .planning_summary import write_summary
@@ -171,7 +171,7 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
     by_q: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
         by_q[quarter_key(inc.started, tz)].append(inc)
-    quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    quarters = quarter_range(min(by_q), max(by_q), by_q) if by_q else []
     unit = "quarter"
     if len(quarters) > MAX_QUARTERS:
         # Decades of postmortems: a chart of 145 quarters is unreadable and mostly empty,
@@ -180,7 +180,9 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
         by_q = defaultdict(list)
         for inc in incidents:
             by_q[f"{inc.started.astimezone(tz).year:04d}"].append(inc)
-        quarters = [f"{y:04d}" for y in range(int(min(by_q)), int(max(by_q)) + 1)]
+        years = range(int(min(by_q)), int(max(by_q)) + 1)
+        # a typo year (0202) would list centuries of empty years: then only the years with incidents
+        quarters = [f"{y:04d}" for y in years] if len(years) <= MAX_QUARTERS * 10 else sorted(by_q)
     q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
     return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]), unit)
 
@@ -188,7 +190,7 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
 # --- pages --------------------------------------------------------------------------------
 
 def trends_json(kb: "KnowledgeBase", today: date | None = None) -> bytes:
-    return (json.dumps(trends(kb, today), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(trends(kb, today), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def scope_phrase(kb: "KnowledgeBase") -> str:
@@ -365,7 +367,7 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
 def _markdown(title: str) -> str:
     # The title goes in the page's meta, so MkDocs does not look for it in the HTML. Trend
     # pages are left out of search (SEARCH_EXCLUDED): search is for incidents.
-    return (f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n{SEARCH_EXCLUDED}---\n\n"
+    return (f"---\ntitle: {yaml_string(str(escape(title)))}\n{SEARCH_EXCLUDED}---\n\n"
             f"{placeholder('body')}\n")
 
 
