@@ -16,7 +16,9 @@ from ..incidents.diagnostics import FORMATTERS, Diagnostic
 from ..knowledge.kb import KnowledgeBaseError, Loader, NoIncidentsFolder
 from ..knowledge.similar import read_incident_like
 from ..knowledge.similar import similar as find_similar
-from ..reading.frontmatter import ReadProblem
+from ..pages.addresses import docs_clash_diagnostics
+from ..reading.files import FileProblem, read_bounded
+from ..reading.frontmatter import MAX_BYTES, ReadProblem
 from ..settings import Settings, SettingsError, load_settings
 from .newincident import NewIncidentError, create_incident
 
@@ -67,9 +69,13 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str, config_file: Path 
         click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
         sys.exit(2)
     try:
-        checked = Loader().check(settings, only=list(paths) if paths else None)
+        loader = Loader()
+        checked = loader.check(settings, only=list(paths) if paths else None)
         diags: list[Diagnostic] = checked.diagnostics
         count = checked.valid
+        if not paths and not any(d.is_error for d in diags):
+            # what the site build refuses, reported here first: files of docs/ that clash
+            diags = diags + docs_clash_diagnostics(settings, lambda: loader.load(settings))
     except NoIncidentsFolder as exc:  # nothing to validate: "could not run"
         click.echo(FORMATTERS[fmt](exc.diagnostics), nl=False)
         sys.exit(2)
@@ -114,9 +120,11 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
     """
     settings = _settings(config_file)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        click.echo(f"pmkb: cannot read {path}: {exc.strerror or exc}", err=True)
+        # bounded like every incident read: /dev/zero or a pipe is a message, not a hang
+        data = read_bounded(path, MAX_BYTES, "file")
+    except FileProblem as exc:
+        message = str(exc) if exc.size is None else f"the file is {exc.size:,} bytes; an incident file may be at most 1 MiB"
+        click.echo(f"pmkb: {path}: {message}", err=True)
         sys.exit(2)
     try:
         draft = read_incident_like(data, path)
@@ -135,7 +143,7 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
         click.echo(f"pmkb: note: not categories of the taxonomy, so they match nothing: {', '.join(unknown)}", err=True)
     matches = find_similar(kb, draft, limit or None)
     if fmt == "json":
-        click.echo(json.dumps([m.to_dict() for m in matches], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([m.to_dict() for m in matches], indent=2, ensure_ascii=False, allow_nan=False))
         return
     if not (draft.categories or draft.models or draft.services):
         click.echo(f"pmkb: {path} names no root-cause categories, models or services yet; add them to find similar incidents",

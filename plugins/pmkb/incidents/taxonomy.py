@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..reading.files import FileProblem, read_bounded
 from ..reading.yamlsafe import YamlProblem, locate, parse
 from .diagnostics import Diagnostic
 from .suggest import did_you_mean
@@ -88,6 +90,21 @@ UNRATED_IDS = frozenset({"unrated", "unknown", "unclassified", "none", "n/a", "n
 
 def unrated_severity(term_id: str, flag: object) -> bool:
     return flag is True or (flag is None and term_id.strip().lower() in UNRATED_IDS)
+# Layer and category ids are parts of page addresses (categories/<layer>/<category>/) and of
+# links: held to lower-case letters, digits and inner '-', '_', '.', so that none is empty,
+# '..', holds a quote or a slash, or differs from another only in case. (Other ids go into
+# text, attributes and exports, always escaped, never into a path.)
+ADDRESS_ID = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+ID_LIMIT = 64
+MAX_BYTES = 4 * 1024 * 1024
+
+
+def _bad_id(value: object, pattern: re.Pattern[str]) -> bool:
+    return not (isinstance(value, str) and len(value) <= ID_LIMIT and pattern.fullmatch(value))
+
+
+def _id_rule(pattern: re.Pattern[str]) -> str:
+    return f"lower-case letters and digits, parts joined by '-', '_' or '.', at most {ID_LIMIT} characters"
 
 
 class TaxonomyError(Exception):
@@ -107,8 +124,8 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
         diags.append(Diagnostic(shown, line, col, "error", message))
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, MAX_BYTES, "taxonomy file").decode("utf-8-sig")
+    except (FileProblem, UnicodeDecodeError) as exc:
         raise TaxonomyError([Diagnostic(shown, 1, 1, "error", f"cannot read the taxonomy file: {exc}")]) from None
     try:
         parsed = parse(text)
@@ -206,8 +223,10 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
         raw_layers = []
     seen_layers: set[str] = set()
     for i, raw in enumerate(raw_layers):
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or "/" in raw.get("id", "/"):
-            problem(f"layers[{i}] needs an 'id' (text without '/')", ("layers", i))
+        if not isinstance(raw, dict) or _bad_id(raw.get("id"), ADDRESS_ID):
+            got = f"; got {raw['id']!r}" if isinstance(raw, dict) and "id" in raw else ""
+            problem(f"layers[{i}] needs an 'id' of {_id_rule(ADDRESS_ID)} (it is part of page addresses){got}",
+                    ("layers", i, "id") if got else ("layers", i))
             continue
         lid = raw["id"]
         if lid in seen_layers:
@@ -216,8 +235,11 @@ def load_taxonomy(path: Path, shown: str | None = None) -> Taxonomy:
         unknown_keys(raw, ("id", "title", "description", "categories"), ("layers", i))
         cats, seen_cats = [], set()
         for j, c in enumerate(raw.get("categories") or []):
-            if not isinstance(c, dict) or not isinstance(c.get("id"), str) or "/" in c.get("id", "/"):
-                problem(f"layers[{i}].categories[{j}] needs an 'id' (text without '/')", ("layers", i, "categories", j))
+            if not isinstance(c, dict) or _bad_id(c.get("id"), ADDRESS_ID):
+                got = f"; got {c['id']!r}" if isinstance(c, dict) and "id" in c else ""
+                where = ("layers", i, "categories", j)
+                problem(f"layers[{i}].categories[{j}] needs an 'id' of {_id_rule(ADDRESS_ID)} (it is part of page "
+                        f"addresses){got}", where + ("id",) if got else where)
                 continue
             if c["id"] in seen_cats:
                 problem(f"category '{lid}/{c['id']}' is listed twice", ("layers", i, "categories", j))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 
 from ..incidents.diagnostics import Diagnostic
 from ..incidents.validate import FileResult, Rules, check_file, digest
+from ..reading.files import FileProblem, read_bounded
 from ..reading.frontmatter import MAX_BYTES
 
 PARALLEL_THRESHOLD = 400  # below this, starting workers costs more than it saves
@@ -92,23 +92,11 @@ def _outcome(fut: Future, span: tuple[int, int]) -> list[tuple[str, FileResult]]
 def read_and_check(abs_path: str, rel: str, shown: str, rules: Rules, build: bool = True) -> tuple[str, FileResult]:
     D = Diagnostic
     try:
-        # os.open/os.read rather than open(): a third of the cost for small files. And asking
-        # for what is there: a read of MAX_BYTES + 1 allocates 1 MiB for every 7 KB file.
-        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            size = os.fstat(fd).st_size
-            if size > MAX_BYTES:
-                return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
-            data = os.read(fd, size + 1)
-            while len(data) != size and len(data) <= MAX_BYTES:  # it grew meanwhile, or a short read
-                more = os.read(fd, MAX_BYTES + 1 - len(data))
-                if not more:
-                    break
-                data += more
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"cannot read the file: {exc.strerror or exc}")])
+        data = read_bounded(abs_path, MAX_BYTES)
+    except FileProblem as exc:
+        message = str(exc) if exc.size is None else (
+            f"the file is {exc.size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")
+        return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", message)])
     try:
         dig = digest(data) if build else ""  # the digest keys the cache, which validation does not fill
         return dig, check_file(data, rel, shown, rules, build, dig)

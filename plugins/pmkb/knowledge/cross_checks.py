@@ -1,5 +1,6 @@
-"""Checks across incident files: unique ids, `related` ids that exist, and names written
-two ways (GitHub / Github) that recurrence and the trends would count as two."""
+"""Checks across incident files: unique ids, `related` ids that exist, names written two
+ways (GitHub / Github) that recurrence and the trends would count as two, and start
+dates years away from all the others (a typo year)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,40 @@ def _name_variants(results: list[FileResult]) -> list[Diagnostic]:
                                     f"'{v.usual}'?); write the {facet.noun} the same way everywhere, or recurrence "
                                     f"and the trends count two {facet.plural}"))
     return diags
+
+
+# Incidents whose start lies this far from all the others are reported: a typo year (0202 for
+# 2022) passes every check of its own file, and then stretches every trend over centuries.
+SPAN_GAP_DAYS = 3653   # ten years
+
+
+def span_warnings(results: list[FileResult]) -> list[Diagnostic]:
+    """A warning for each start date outside the knowledge base's main span.
+
+    The starts are split where two neighbours lie more than SPAN_GAP_DAYS apart; the largest
+    run (the latest, of equal ones) is the knowledge base's span, and every start outside it
+    a likely typo."""
+    dated = sorted((r.started, r.shown, r) for r in results if r.started is not None)
+    if len(dated) < 2:
+        return []
+    runs: list[list[FileResult]] = [[dated[0][2]]]
+    for (before, _, _), (after, _, r) in zip(dated, dated[1:]):
+        if (after - before).days > SPAN_GAP_DAYS:
+            runs.append([])
+        runs[-1].append(r)
+    if len(runs) == 1:
+        return []
+    main = max(range(len(runs)), key=lambda k: (len(runs[k]), k))
+    first, last = runs[main][0].started, runs[main][-1].started
+    assert first is not None and last is not None
+    out = []
+    for k, run in enumerate(runs):
+        if k == main:
+            continue
+        for r in run:
+            assert r.started is not None
+            years = abs((r.started - (first if r.started < first else last)).days) // 365
+            out.append(Diagnostic(r.shown, *r.started_at, "warning",
+                                  f"started: {r.started.year:04d} is {years:,} years away from the other incidents "
+                                  f"({first.year}-{last.year}); is the year a typo? (it also stretches the monthly trends)"))
+    return out

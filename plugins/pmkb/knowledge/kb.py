@@ -6,6 +6,7 @@ content, so a `mkdocs serve` rebuild after editing one incident re-checks only t
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from ..incidents.model import Incident
 from ..incidents.schema import load_checker
 from ..incidents.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from ..incidents.validate import FileResult, Rules
+from ..reading.files import can_read, folder_problem, walk
 from ..settings import Settings
 from .checking import check_files, gc_paused
-from .cross_checks import cross_file_checks
+from .cross_checks import cross_file_checks, span_warnings
 
 
 @dataclass(frozen=True)
@@ -49,23 +51,10 @@ class KnowledgeBase:
 
 
 def discover(incidents_dir: Path) -> tuple[list[Path], list[Path]]:
-    """(incident files, asset files), sorted, below incidents_dir."""
-    md: list[Path] = []
-    other: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(incidents_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
-        # os.walk does not enter linked folders; list them so _assets reports them instead of
-        # their content vanishing from the site without a word
-        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        if linked:
-            other.extend(Path(dirpath) / d for d in linked)
-            dirnames[:] = [d for d in dirnames if d not in linked]
-        folder = Path(dirpath)  # once per folder: making a Path from a string is the slow part
-        for name in sorted(filenames):
-            if name.startswith(("_", ".")):
-                continue
-            (md if name.endswith(".md") else other).append(folder / name)
-    return md, other
+    """(incident files, other files), sorted, below incidents_dir; what cannot be read is left
+    out here (`walk` reports it, for the loader)."""
+    found = walk(incidents_dir)
+    return found.incidents, found.others
 
 
 class Loader:
@@ -103,20 +92,24 @@ class Loader:
 
     def _gather(self, settings: Settings, only: list[Path] | None, build: bool
                 ) -> tuple[Rules, list[FileResult], list[Asset], list[Diagnostic], set[str]]:
-        if not settings.incidents_dir.is_dir():
+        problem = folder_problem(settings.incidents_dir)
+        if problem is not None:
             raise NoIncidentsFolder([Diagnostic(settings.shown(settings.incidents_dir), 1, 1, "error",
-                                                "the incidents folder does not exist; create it or fix 'incidents_dir' in mkdocs.yml")])
+                                                f"the incidents folder {problem}")])
         rules = self.rules(settings)
-        rules_key = (settings.taxonomy.read_bytes(), settings.timezone)
+        rules_key = (rules.taxonomy, settings.timezone)
         if rules_key != self._rules_key:
             self._cache.clear()
             self._rules_key = rules_key
-        md_files, other = discover(settings.incidents_dir)
-        extra = [p for p in (only or []) if p.resolve() not in {m.resolve() for m in md_files}]
+        found = walk(settings.incidents_dir)
+        md_files = found.incidents
+        extra = [p for p in (only or []) if _resolved(p) not in {_resolved(m) for m in md_files}]
         with gc_paused():
             results = self._check_all(settings, rules, md_files + extra, build)
-        assets, asset_diags = _assets(settings, other)
-        diags = cross_file_checks(results) + asset_diags
+        assets, asset_diags = _assets(settings, found.others)
+        diags = cross_file_checks(results) + span_warnings(results) + asset_diags
+        diags += _asset_clashes(settings, results, assets)
+        diags += [Diagnostic(settings.shown(path), 1, 1, "error", message) for path, message in found.problems]
         for r in results:
             diags.extend(r.diagnostics)
         if only is not None:
@@ -201,31 +194,63 @@ class _Names:
 
 def _rel(settings: Settings, path: Path) -> str:
     try:
-        return path.resolve().relative_to(settings.incidents_dir).as_posix()
+        return _resolved(path).relative_to(settings.incidents_dir).as_posix()
     except ValueError:
         return path.name
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):   # a link loop: compared as written
+        return path.absolute()
+
+
 def _assets(settings: Settings, files: list[Path]) -> tuple[list[Asset], list[Diagnostic]]:
+    """The files that are published beside the incidents; every other one a diagnostic."""
     assets, diags = [], []
     root = settings.incidents_dir
+
+    def problem(path: Path, message: str) -> None:
+        diags.append(Diagnostic(settings.shown(path), 1, 1, "error", message))
+
     for path in files:
-        real = path.resolve()
-        if real.is_dir():
-            diags.append(Diagnostic(settings.shown(path), 1, 1, "error",
-                                    "this folder is a link; linked folders are not followed, so nothing in it would be "
-                                    "published: copy the files in instead"))
-            continue
-        if not real.exists():
-            diags.append(Diagnostic(settings.shown(path), 1, 1, "error", "this file is a link to a file that does not exist"))
-            continue
-        if not real.is_relative_to(root):
-            # A link pointing out of the knowledge base would publish whatever it points at.
-            diags.append(Diagnostic(settings.shown(path), 1, 1, "error",
-                                    "this file is a link to a place outside the incidents folder; copy the file in instead"))
+        linked = path.is_symlink()
+        if linked:
+            try:
+                real = Path(os.path.realpath(path, strict=True))
+            except (OSError, RuntimeError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+                problem(path, "this file is a symbolic link that loops (it points, in the end, at itself); fix or remove it"
+                        if loop else "this file is a link to a file that does not exist")
+                continue
+            if real.is_dir():
+                problem(path, "this folder is a link; linked folders are not followed, so nothing in it would be "
+                              "published: copy the files in instead")
+                continue
+            if not real.is_relative_to(root):
+                # A link pointing out of the knowledge base would publish whatever it points at.
+                problem(path, "this file is a link to a place outside the incidents folder; copy the file in instead")
+                continue
+        else:
+            real = path
+        unreadable = can_read(real)
+        if unreadable is not None:
+            # MkDocs would copy it: a pipe hangs the build, an unreadable file ends it in a traceback
+            problem(path, unreadable)
             continue
         assets.append(Asset(path.relative_to(root).as_posix(), real))
     return assets, diags
+
+
+def _asset_clashes(settings: Settings, results: list[FileResult], assets: list[Asset]) -> list[Diagnostic]:
+    """An asset published where a generated page lands (the index, an incident's page)."""
+    pages = {"index.html": "the incident index"}
+    pages.update((f"{r.id.lower()}/index.html", f"the page of {r.id}") for r in results if r.id)
+    root = settings.incidents_dir
+    return [Diagnostic(settings.shown(root / a.path), 1, 1, "error",
+                       f"this file would replace {pages[a.path]} in the site (both are incidents/{a.path}); rename it")
+            for a in assets if a.path in pages]
 
 
 class KnowledgeBaseError(Exception):

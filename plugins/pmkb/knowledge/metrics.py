@@ -91,10 +91,20 @@ def quarter_key(dt: datetime, tz: tzinfo) -> str:
     return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` ("2025-06"), both included."""
+# Longest run of months (and of quarters) listed with the empty ones in between: beyond it
+# (a typo year such as 0202 among incidents of 2025), only the ones that have incidents are
+# listed, so the trends cannot grow to tens of thousands of empty groups. Loading warns of
+# such a start date.
+MAX_RANGE = 1200
+
+
+def month_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every month from `first` to `last` ("2025-06"), both included; when that is more than
+    MAX_RANGE months, only `first`, `last` and the `present` ones."""
     y, m = int(first[:4]), int(first[5:7])
     ly, lm = int(last[:4]), int(last[5:7])
+    if (ly - y) * 12 + lm - m >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, m) <= (ly, lm):
         out.append(f"{y:04d}-{m:02d}")
@@ -102,10 +112,13 @@ def month_range(first: str, last: str) -> list[str]:
     return out
 
 
-def quarter_range(first: str, last: str) -> list[str]:
-    """Every quarter from `first` to `last` ("2025-Q2"), both included."""
+def quarter_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every quarter from `first` to `last` ("2025-Q2"), both included; when that is more
+    than MAX_RANGE quarters, only `first`, `last` and the `present` ones."""
     y, q = int(first[:4]), int(first[6])
     ly, lq = int(last[:4]), int(last[6])
+    if (ly - y) * 4 + lq - q >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, q) <= (ly, lq):
         out.append(f"{y:04d}-Q{q}")

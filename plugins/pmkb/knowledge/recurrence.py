@@ -11,10 +11,11 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..incidents.model import Incident
+from ..reading.timestamps import shift
 from .metrics import local_date, memo
 
 if TYPE_CHECKING:
@@ -159,7 +160,6 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
     """
     if scope not in SCOPES:
         raise ValueError(f"recurrence scope must be one of {SCOPES}, got {scope!r}")
-    window = timedelta(days=window_days)
     ids = [inc.id for inc in incidents]
     starts = [inc.started for inc in incidents]
     day = [local_date(inc.started, tz).toordinal() for inc in incidents]
@@ -185,7 +185,7 @@ def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
         g_starts = [starts[b] for b in members]
         for k in range(1, len(members)):
             b = members[k]
-            lo = bisect_left(g_starts, starts[b] - window, 0, k)
+            lo = bisect_left(g_starts, shift(starts[b], -window_days), 0, k)
             if lo < k:
                 found[b].setdefault(cat, []).append(members[lo:k])
 

@@ -50,8 +50,8 @@ def _trends(kb: "KnowledgeBase", today: date) -> dict[str, Any]:
         for svc in dict.fromkeys(inc.services):
             by_service[svc].append(inc)
 
-    months = month_range(min(by_month), max(by_month)) if by_month else []
-    quarters = quarter_range(min(by_quarter), max(by_quarter)) if by_quarter else []
+    months = month_range(min(by_month), max(by_month), by_month) if by_month else []
+    quarters = quarter_range(min(by_quarter), max(by_quarter), by_quarter) if by_quarter else []
     severities = [s.id for s in kb.taxonomy.severities]
     severities += sorted(set(by_severity) - set(severities))  # never drop an incident
     categories = list(kb.taxonomy.categories)

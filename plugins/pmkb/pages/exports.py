@@ -66,7 +66,7 @@ def incidents_json(kb: KnowledgeBase, related: Callable[[], Mapping[str, list[Re
         out.write(b'{"incidents":[')
         for k, inc in enumerate(kb.incidents):
             record = incident_record(inc, related_of.get(inc.id, []), rec_of.get(inc.id), failed_of.get(inc.id, ()))
-            out.write((b"," if k else b"") + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            out.write((b"," if k else b"") + json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"))
         out.write(b"]}")
     return StreamedFile("incidents.json", write)
 

@@ -15,7 +15,7 @@ from ..knowledge.graph import Related
 from ..knowledge.kb import KnowledgeBase
 from ..knowledge.metrics import durations
 from ..knowledge.recurrence import failed_fixes, recurrence
-from .htmlutil import human_minutes, local_time, rel_url
+from .htmlutil import human_minutes, local_time, rel_url, yaml_string
 from .links import LinkIndex, rewrite_links
 from .page import Filling, Heading, Page, SiteContext, category_src, heading, incident_src, placeholder
 from .recurrence_notes import incident_notes
@@ -129,9 +129,9 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
     title = f"{inc.id}: {inc.title}"
     body = rewrite_links(inc.source.body, inc.source.path, src, links)
     # The theme prints page meta unescaped: the title goes in HTML-escaped, as a YAML string.
-    meta = [f"title: {json.dumps(str(escape(title)), ensure_ascii=False)}"]
+    meta = [f"title: {yaml_string(str(escape(title)))}"]
     if inc.summary:
-        meta.append(f"description: {json.dumps(str(escape(' '.join(inc.summary.split())[:300])), ensure_ascii=False)}")
+        meta.append(f"description: {yaml_string(str(escape(' '.join(inc.summary.split())[:300])))}")
     names = list(dict.fromkeys(str(escape(v)) for facet in FACETS.values() for v in facet.values(inc)))
     if names:
         # The theme's search weighs a page's `tags` above its title and text: a search for a

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..incidents.model import Incident
 from ..knowledge.kb import KnowledgeBase
-from .htmlutil import rel_url
+from .htmlutil import rel_url, yaml_string
 from .page import Filling, Page, SiteContext, category_src, fragments_only, incident_src, placeholder
 from .recurrence_notes import category_notes
 from .render import plain, render_blocks
@@ -88,7 +88,7 @@ def category_pages(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = T
         cat_layer = tax.layer(cat.layer)
         incs = members[cat_id]
         sev = Counter(i.severity for i in incs)
-        out = ["---", f'title: "{plain(cat.title)}"', "---", "",
+        out = ["---", f"title: {yaml_string(str(plain(cat.title)))}", "---", "",
                f'<h1>{plain(cat.title)} <code>{plain(cat_id)}</code></h1>', "",
                f'<p class="pmkb-lead">{plain(cat.description)}</p>', "",
                f'<p>Layer: <a href="{rel_url(src, "categories/index.md", directory_urls)}">{plain(cat_layer.title if cat_layer else cat.layer)}</a>. '

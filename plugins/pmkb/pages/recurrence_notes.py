@@ -184,8 +184,11 @@ def _fix_state(w: PageLinks, fix: Fix, today: date) -> str:
         where = ("anywhere in the organisation" if kb.settings.recurrence_scope == "category"
                  else "on this incident's services, models or data sets")
         return f"{done}; held: nothing it addressed came back {where} within {window} days."
-    until = fix.completed + timedelta(days=window)
-    return f"{done}; too early to tell: nothing it addressed has come back so far; the window closes {until.isoformat()}."
+    try:
+        closes = f"the window closes {(fix.completed + timedelta(days=window)).isoformat()}"
+    except OverflowError:  # a window longer than the calendar: it never closes
+        closes = "the window does not close before the end of the calendar"
+    return f"{done}; too early to tell: nothing it addressed has come back so far; {closes}."
 
 
 # --- category pages ----------------------------------------------------------------------------
@@ -254,7 +257,7 @@ def category_notes(kb: "KnowledgeBase", category_id: str, ctx: SiteContext, dire
     per_q_rec = Counter(quarter_key(i.started, tz) for i in recurring)
     out.append("<p><strong>Occurrences per quarter</strong></p>\n")
     out.append(figure_table(["Quarter", "incidents", "recurrences"],
-                             ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarter_range(min(per_q), max(per_q))),
+                             ([q, str(per_q[q]), str(per_q_rec[q])] for q in quarter_range(min(per_q), max(per_q), per_q)),
                              ["l", "r", "r"]) + "\n")
 
     cut = f"; the {LIST_LIMIT} most recent of {len(incs)}" if len(incs) > LIST_LIMIT else ""

@@ -57,7 +57,7 @@ def scope_of(kb: "KnowledgeBase", incidents: list[Incident]) -> Scope:
     by_q: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
         by_q[quarter_key(inc.started, tz)].append(inc)
-    quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    quarters = quarter_range(min(by_q), max(by_q), by_q) if by_q else []
     unit = "quarter"
     if len(quarters) > MAX_QUARTERS:
         # Decades of postmortems: a chart of 145 quarters is unreadable and mostly empty,
@@ -66,7 +66,9 @@ def scope_of(kb: "KnowledgeBase", incidents: list[Incident]) -> Scope:
         by_q = defaultdict(list)
         for inc in incidents:
             by_q[f"{inc.started.astimezone(tz).year:04d}"].append(inc)
-        quarters = [f"{y:04d}" for y in range(int(min(by_q)), int(max(by_q)) + 1)]
+        years = range(int(min(by_q)), int(max(by_q)) + 1)
+        # a typo year (0202) would list centuries of empty years: then only the years with incidents
+        quarters = [f"{y:04d}" for y in years] if len(years) <= MAX_QUARTERS * 10 else sorted(by_q)
     q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
     return Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]), unit)
 

@@ -23,7 +23,7 @@ from ..knowledge.facets import page_src as facet_page_src
 from ..knowledge.metrics import group_stats
 from ..knowledge.trend_figures import trends
 from .blocks import h
-from .htmlutil import human_minutes, percent
+from .htmlutil import human_minutes, percent, yaml_string
 from .page import ChartFile, Filling, LaterFile, Page, SiteContext, placeholder
 from .planning_summary import write_summary
 from .trend_breakdowns import detection, dimensions, resolve_by_severity
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 
 def trends_json(kb: "KnowledgeBase", today: date | None = None) -> bytes:
-    return (json.dumps(trends(kb, today), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(trends(kb, today), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 class _FullPage:
@@ -100,7 +100,7 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
 def _markdown(title: str) -> str:
     # The title goes in the page's meta, so MkDocs does not look for it in the HTML. Trend
     # pages are left out of search (SEARCH_EXCLUDED): search is for incidents.
-    return (f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n{SEARCH_EXCLUDED}---\n\n"
+    return (f"---\ntitle: {yaml_string(str(escape(title)))}\n{SEARCH_EXCLUDED}---\n\n"
             f"{placeholder('body')}\n")
 
 

@@ -5,7 +5,13 @@
    the theme reads as a search to open): a filtered list can be shared as a link, and a
    reload or the back button shows the same view. */
 (function () {
-  var LISTS = { cat: " ", svc: "|", model: "|", tag: "|" };   // attributes that hold several values
+  // attributes that hold several values, as a JSON list: any value (a '|', double or edge
+  // spaces) is itself
+  var LISTS = { cat: true, svc: true, model: true, tag: true };
+
+  function values(row, key) {
+    try { return JSON.parse(row.getAttribute("data-" + key) || "[]"); } catch (e) { return []; }
+  }
   var SORTS = ["id", "title", "sev", "date", "status", "cat"];
 
   function setupIndex(form) {
@@ -18,9 +24,9 @@
     var rows = Array.prototype.slice.call(body.rows);
     rows.forEach(function (row, i) {
       row._order = i;   // the page's order: newest first
-      row._text = (row.textContent + " " + ["svc", "model", "team", "tag"].map(function (k) {
-        return row.getAttribute("data-" + k) || "";
-      }).join(" ")).toLowerCase();
+      row._text = (row.textContent + " " + ["svc", "model", "tag"].map(function (k) {
+        return values(row, k).join(" ");
+      }).join(" ") + " " + (row.getAttribute("data-team") || "")).toLowerCase();
     });
     var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-key]"));
     var text = form.querySelector("input[data-key=text]");
@@ -75,9 +81,8 @@
       rows.forEach(function (row) {
         var ok = selects.every(function (s) {
           if (!s.value) return true;
-          var raw = row.getAttribute("data-" + s.dataset.key) || "";
-          var sep = LISTS[s.dataset.key];
-          return sep ? raw.split(sep).indexOf(s.value) >= 0 : raw === s.value;
+          if (LISTS[s.dataset.key]) return values(row, s.dataset.key).indexOf(s.value) >= 0;
+          return (row.getAttribute("data-" + s.dataset.key) || "") === s.value;
         }) && words.every(function (w) { return row._text.indexOf(w) >= 0; });
         row.hidden = !ok;
         if (ok) shown++;
