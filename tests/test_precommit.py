@@ -48,7 +48,7 @@ def test_hook_definition():
     ("mkdocs.yml", True),
     ("kb/mkdocs.yml", True),
     ("docs/index.md", False),
-    ("plugins/pmkb/cli/main.py", False),
+    ("plugins/pmkb/cli/commands.py", False),
     ("README.md", False),
     ("schema/incident.schema.json", False),
 ])

@@ -1,6 +1,6 @@
-"""The `pmkb` command line (SPEC section 8): `main` is the click group; `newincident` is
-`pmkb new`."""
+"""The `pmkb` command line (SPEC section 8): `commands` holds the click group `main` and
+its commands; `newincident` is `pmkb new`."""
 
-from .main import main
+from .commands import main
 
 __all__ = ["main"]

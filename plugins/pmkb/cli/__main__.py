@@ -1,5 +1,5 @@
 """`python -m pmkb.cli`, as the installed `pmkb` script."""
 
-from .main import main
+from .commands import main
 
 main()
