@@ -13,11 +13,14 @@ from pathlib import Path
 import click
 
 from .diagnostics import FORMATTERS, Diagnostic
+from .engines import DEFAULT_ENGINE, ENGINES, Engine, EngineError, check_installed
+from .engines import build as run_build, serve as run_serve
 from .frontmatter import ReadProblem
 from .kb import KnowledgeBaseError, Loader, NoIncidentsFolder
 from .newincident import NewIncidentError, create_incident
 from .settings import Settings, SettingsError, load_settings
 from .similar import read_incident_like, similar as find_similar
+from .staging import StagingError
 
 
 class _Exit2Group(click.Group):
@@ -148,6 +151,65 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
         click.echo(f"pmkb: no incident shares a root-cause category, model or service with {path}", err=True)
     else:
         click.echo("pmkb: add the ones that teach the same lesson to 'related:'", err=True)
+
+
+engine_option = click.option("--engine", "-e", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE,
+                             show_default=True,
+                             help="The site engine. mkdocs and properdocs run the postmortems plugin; for zensical, "
+                                  "which ignores plugins, pmkb writes the generated pages first and Zensical builds them.")
+
+
+def _engine(name: str) -> Engine:
+    engine = ENGINES[name]
+    try:
+        check_installed(engine)
+    except EngineError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    return engine
+
+
+def _config_path(config_file: Path | None) -> Path:
+    return config_file or Path("mkdocs.yml")
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@main.command()
+@engine_option
+@click.option("-d", "--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the site (default: the configuration's site_dir, ./site).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@config_option
+def build(engine: str, site_dir: Path | None, strict: bool, config_file: Path | None) -> None:
+    """Build the site. Exit 0 built, 1 validation errors (or warnings with --strict), 2 could not run."""
+    settings = _settings(config_file)
+    chosen = _engine(engine)
+    try:
+        code = run_build(chosen, _config_path(config_file), settings, site_dir, strict, _say)
+    except StagingError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
+@main.command()
+@engine_option
+@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Address of the preview server.")
+@config_option
+def serve(engine: str, dev_addr: str, config_file: Path | None) -> None:
+    """Live preview of the whole site, rebuilt when an incident, a docs page or the settings change."""
+    settings = _settings(config_file)
+    chosen = _engine(engine)
+    try:
+        code = run_serve(chosen, _config_path(config_file), settings, dev_addr, _say)
+    except StagingError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

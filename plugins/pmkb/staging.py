@@ -1,0 +1,458 @@
+"""The site as plain files, for a site engine that does not run our MkDocs plugin (Zensical).
+
+Zensical reads `mkdocs.yml` but ignores plugins it does not know, so on its own it builds
+the hand-written pages and nothing of the knowledge base. Here the core writes what the
+plugin would hand MkDocs into a staging folder outside the user's `docs/`:
+
+    <staging>/mkdocs.yml     the user's configuration, with docs_dir and site_dir pointed here
+    <staging>/docs/          the user's docs, then every generated page as Markdown with its
+                             fragments in place, the charts, the exports and the assets
+    <staging>/overrides/     the user's theme overrides, plus ours
+
+and the engine builds from it. The plugin's other work is done here too, engine-neutrally:
+the Markdown extensions and the stylesheet and script it adds to the configuration, the
+live figures of hand-written pages, and, after the build (`finish_site`), the feed link
+in every page's head and the Pagefind index.
+
+Nothing here imports a site engine.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import posixpath
+import re
+import shutil
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from .home import render_home_markers
+from .htmlutil import page_url
+from .kb import KnowledgeBase
+from .pages import Heading, Page, SiteContext, placeholder
+from .pagefind import index_site, mark_body, search_page
+from .settings import PLUGIN_NAME
+from .site import FEED_URI, SCRIPT_URI, STYLE_URI, build_site
+from .timestamps import today
+
+CONFIG_NAME = "mkdocs.yml"
+DOCS = "docs"
+SITE = "site"
+OVERRIDES = "overrides"
+# The theme overrides the plugin gives MkDocs (the repository link without the theme's
+# live fetch of repository facts): templates, usable by any engine of the Material family.
+THEME_OVERRIDES = Path(__file__).resolve().parent / "mkdocs_plugin" / "overrides"
+# The generated pages use these whatever the user's list (attr_list: the ids of the
+# generated headings written as Markdown headings, see `markdown_page`).
+REQUIRED_EXTENSIONS = ("admonition", "tables", "attr_list", "toc")
+
+
+class StagingError(Exception):
+    """The site cannot be staged (bad configuration, a docs page clashing with a generated one)."""
+
+
+# --- the configuration -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tagged:
+    """A YAML value with an application tag (`!ENV VAR`, `!!python/name:x.y`), kept as
+    written so that the engine, not us, resolves it."""
+    tag: str
+    value: Any
+
+
+class _KeepTags(yaml.SafeLoader):
+    pass
+
+
+def _keep(loader: yaml.SafeLoader, suffix: str, node: yaml.Node, prefix: str = "!") -> Tagged:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return Tagged(node.tag, value)
+
+
+_KeepTags.add_multi_constructor("!", _keep)
+_KeepTags.add_multi_constructor("tag:yaml.org,2002:python/", _keep)
+
+
+class _WriteTags(yaml.SafeDumper):
+    pass
+
+
+def _write_tagged(dumper: yaml.SafeDumper, data: Tagged) -> yaml.Node:
+    if isinstance(data.value, list):
+        return dumper.represent_sequence(data.tag, data.value)
+    if isinstance(data.value, dict):
+        return dumper.represent_mapping(data.tag, data.value)
+    return dumper.represent_scalar(data.tag, str(data.value))
+
+
+_WriteTags.add_representer(Tagged, _write_tagged)
+
+
+def read_config(config_file: Path) -> dict[str, Any]:
+    try:
+        config = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_KeepTags) or {}
+    except OSError as exc:
+        raise StagingError(f"cannot read {config_file}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise StagingError(f"{config_file} is not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise StagingError(f"{config_file} must be a YAML mapping")
+    return config
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Tagged) else value
+
+
+def extension_names(extensions: Iterable[Any]) -> list[str]:
+    """Names of a `markdown_extensions` list (strings, or one-key mappings with options)."""
+    names = []
+    for ext in extensions:
+        if isinstance(ext, dict) and len(ext) == 1:
+            names.append(str(next(iter(ext))))
+        elif isinstance(ext, str):
+            names.append(ext)
+    return names
+
+
+def toc_options(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The options of the `toc` extension, or None when the configuration does not enable it."""
+    for ext in config.get("markdown_extensions") or []:
+        if ext == "toc":
+            return {}
+        if isinstance(ext, dict) and "toc" in ext:
+            return dict(ext["toc"] or {})
+    return None
+
+
+def derived_config(config: dict[str, Any], root: Path, staging: Path, nav: list | None) -> dict[str, Any]:
+    """The user's configuration for a build from `staging`: docs and site inside it, paths
+    the engine resolves against the configuration's folder made absolute, our plugin's
+    entry removed (the engine ignores it anyway; the staging already did its work), and
+    what the plugin adds to the configuration added."""
+    out = dict(config)
+    out["docs_dir"] = DOCS
+    out["site_dir"] = SITE
+    if "INHERIT" in out:
+        out["INHERIT"] = str((root / str(_plain(out["INHERIT"]))).resolve())
+    plugins = out.get("plugins") or []
+    if isinstance(plugins, dict):
+        out["plugins"] = {k: v for k, v in plugins.items() if k != PLUGIN_NAME}
+    else:
+        out["plugins"] = [p for p in plugins if p != PLUGIN_NAME and not (isinstance(p, dict) and PLUGIN_NAME in p)]
+    theme = out.get("theme") or {}
+    theme = {"name": theme} if isinstance(theme, str) else dict(theme)
+    theme["custom_dir"] = OVERRIDES
+    out["theme"] = theme
+    extensions = list(out.get("markdown_extensions") or [])
+    have = extension_names(extensions)
+    extensions += [ext for ext in REQUIRED_EXTENSIONS if ext not in have]
+    out["markdown_extensions"] = extensions
+    css = list(out.get("extra_css") or [])
+    out["extra_css"] = css if STYLE_URI in css else [*css, STYLE_URI]
+    scripts = list(out.get("extra_javascript") or [])
+    out["extra_javascript"] = scripts if SCRIPT_URI in [str(_plain(s)) for s in scripts] else [*scripts, SCRIPT_URI]
+    if nav is not None:
+        out["nav"] = nav
+    return out
+
+
+def auto_nav(doc_uris: Iterable[str]) -> list:
+    """A navigation of the given pages nested by folder, index pages first, as MkDocs makes
+    one when `nav` is not configured. Used in its place so that the engine does not list
+    every generated incident page (SPEC 5: never in the navigation)."""
+    tree: dict = {}
+    for uri in sorted(doc_uris, key=lambda u: (u.count("/"), not u.endswith("index.md"), u)):
+        node = tree
+        *folders, _ = uri.split("/")
+        for folder in folders:
+            node = node.setdefault(folder + "/", {})
+        node[uri] = None
+
+    def entries(node: dict) -> list:
+        out: list = []
+        for key, child in node.items():
+            if child is None:
+                out.append(key)
+            else:
+                title = key.rstrip("/").replace("-", " ").replace("_", " ").capitalize()
+                out.append({title: entries(child)})
+        return out
+    return entries(tree)
+
+
+# --- pages as Markdown ---------------------------------------------------------------------
+
+_BLOCK_START = re.compile(r"<(address|article|aside|blockquote|details|div|dl|fieldset|figure|footer|form|h[1-6]|"
+                          r"header|hr|nav|ol|p|pre|section|table|ul|script|style|link)\b", re.I)
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+
+
+class _TopLevelHeadings(HTMLParser):
+    """Finds the headings with the given ids that sit at the top level of a fragment (not
+    inside another element), with their offsets."""
+
+    def __init__(self, text: str, ids: set[str]):
+        super().__init__(convert_charrefs=True)
+        self.ids, self.depth, self.found = ids, 0, []
+        self.line_starts = [0]
+        for line in text.splitlines(keepends=True):
+            self.line_starts.append(self.line_starts[-1] + len(line))
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        hid = dict(attrs).get("id")
+        if self.depth == 0 and re.fullmatch(r"h[1-6]", tag) and hid in self.ids:
+            line, col = self.getpos()
+            self.found.append((self.line_starts[line - 1] + col, tag, hid))
+        if tag not in _VOID:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID:
+            self.depth = max(0, self.depth - 1)
+
+
+def _raw_block(fragment: str) -> str:
+    """HTML that Markdown passes through untouched: it must begin with a block-level tag at
+    the start of a line and stand apart from the text around it."""
+    fragment = fragment.strip()
+    if not fragment:
+        return ""
+    if not _BLOCK_START.match(fragment):
+        fragment = f"<div>{fragment}</div>"
+    return f"\n\n{fragment}\n\n"
+
+
+def _markdown_heading(level: int, hid: str, title_html: str) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", "", title_html))
+    text = _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;").replace("<", "&lt;")
+    return f"\n\n{'#' * level} {text} {{#{hid}}}\n\n"
+
+
+def fragment_markdown(fragment: str, headings: list[Heading]) -> str:
+    """A fragment as Markdown: its top-level headings become Markdown headings (so the
+    engine's table of contents lists them, as the plugin lists them for MkDocs), the HTML
+    between them stays raw HTML blocks."""
+    wanted = {hid: (title, level) for hid, title, level in headings}
+    finder = _TopLevelHeadings(fragment, set(wanted))
+    finder.feed(fragment)
+    finder.close()
+    out, at = [], 0
+    for start, tag, hid in finder.found:
+        end = fragment.find(f"</{tag}>", start)
+        if end < 0:
+            continue
+        title, level = wanted[hid]
+        out += [_raw_block(fragment[at:start]), _markdown_heading(level, hid, title)]
+        at = end + len(tag) + 3
+    out.append(_raw_block(fragment[at:]))
+    return "".join(out)
+
+
+def markdown_page(page: Page) -> str:
+    """The page's Markdown with each fragment in place of its placeholder."""
+    text = page.markdown
+    for name, fragment in page.fragments.items():
+        mark = placeholder(name)
+        if mark in text:
+            text = text.replace(mark, fragment_markdown(fragment, page.headings.get(name, [])).strip("\n"), 1)
+    return text
+
+
+# --- the staging folder ---------------------------------------------------------------------
+
+@dataclass
+class Staged:
+    """What `stage` made: the folder, its configuration, and what the build needs after."""
+    folder: Path
+    config_file: Path
+    site_dir: Path                 # where the engine writes the site (inside the folder)
+    has_feed: bool
+    pagefind: bool
+    written: int = 0               # files written or changed this time (serve re-stages)
+    # The "edit this page" target of each generated page, by site address: the incident's
+    # own file relative to docs_dir, or None (no source to edit), as the plugin sets them.
+    edit_links: dict[str, tuple[str, str | None]] = field(default_factory=dict)   # url -> (src_uri, target)
+
+
+def _docs_files(docs_dir: Path) -> dict[str, Path]:
+    """The user's docs, by path relative to docs_dir; hidden files and folders left out, as MkDocs does."""
+    found = {}
+    for path in docs_dir.rglob("*"):
+        rel = path.relative_to(docs_dir)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            found[rel.as_posix()] = path
+    return found
+
+
+def _sync(target: Path, wanted: dict[str, bytes | Path]) -> int:
+    """Make the folder hold exactly `wanted` (bytes, or a file to copy): files whose content
+    is unchanged are left alone, so an engine's own rebuild sees only what changed."""
+    changed = 0
+    for rel, content in wanted.items():
+        dest = target / rel
+        data = content.read_bytes() if isinstance(content, Path) else content
+        if dest.is_file() and dest.stat().st_size == len(data) and dest.read_bytes() == data:
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".pmkb-tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+        changed += 1
+    if target.is_dir():
+        for path in sorted(target.rglob("*"), reverse=True):
+            rel = path.relative_to(target).as_posix()
+            if path.is_file() and rel not in wanted:
+                path.unlink()
+                changed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return changed
+
+
+def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
+    """Write the whole site's sources into `folder` (made if missing, kept up to date when
+    it exists: only changed files are written) for an engine that does not run the plugin."""
+    config = read_config(config_file)
+    root = config_file.resolve().parent
+    docs_dir = (root / str(_plain(config.get("docs_dir") or "docs"))).resolve()
+    if not docs_dir.is_dir():
+        raise StagingError(f"the docs folder {docs_dir} does not exist")
+    options = {}
+    for entry in config.get("plugins") or []:
+        if isinstance(entry, dict) and PLUGIN_NAME in entry:
+            options = dict(entry[PLUGIN_NAME] or {})
+    directory_urls = bool(_plain(config.get("use_directory_urls", True)))
+    toc = toc_options(config) or {}
+    link = toc.get("permalink")
+    user_docs = _docs_files(docs_dir)
+    ctx = SiteContext(today=today(kb.settings.tz), site_name=str(_plain(config.get("site_name", ""))),
+                      site_url=str(_plain(config.get("site_url") or "")),
+                      heading_link=("¶" if link is True else str(link)) if link else None,
+                      heading_link_title=str(toc.get("permalink_title", "Permanent link")),
+                      extra={"metrics_page": "metrics.md" if "metrics.md" in user_docs else None})
+    site = build_site(kb, ctx, directory_urls=directory_urls)
+    pagefind = options.get("search_index") == "pagefind"
+    if pagefind:
+        site.pages.append(search_page(ctx.site_url))
+
+    wanted: dict[str, bytes | Path] = {}
+    for rel, path in user_docs.items():
+        if rel.endswith(".md"):
+            text = path.read_text(encoding="utf-8-sig")
+            if "<!-- postmortems:" in text:   # live figures, as the plugin fills them in
+                text = render_home_markers(text, kb, ctx, rel, directory_urls)
+                wanted[f"{DOCS}/{rel}"] = text.encode("utf-8")
+                continue
+        wanted[f"{DOCS}/{rel}"] = path
+    generated: dict[str, bytes | Path] = {}
+    for page in site.pages:
+        generated[page.src_uri] = markdown_page(page).encode("utf-8")
+    for static in site.files:
+        generated[static.dest_uri] = static.content
+    for src_uri, abs_path in site.assets.items():
+        generated[src_uri] = Path(abs_path)
+    for streamed in site.streamed:
+        generated[streamed.dest_uri] = _streamed_bytes(streamed)
+    clashes = sorted(uri for uri in generated if uri in user_docs)
+    if clashes:
+        raise StagingError("; ".join(f"{docs_dir.name}/{posixpath.normpath(u)} clashes with a page pmkb generates; "
+                                     "rename or remove it" for u in clashes))
+    wanted.update({f"{DOCS}/{uri}": content for uri, content in generated.items()})
+
+    theme = config.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    overrides: dict[str, Path] = {}
+    for base in ([THEME_OVERRIDES] + ([(root / str(_plain(custom))).resolve()] if custom else [])):
+        # the user's overrides win over ours
+        overrides.update({f"{OVERRIDES}/{p.relative_to(base).as_posix()}": p
+                          for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts})
+    wanted.update(overrides)
+
+    nav = None
+    if config.get("nav") is None:
+        in_nav = [uri for uri in user_docs if uri.endswith(".md")] + [p.src_uri for p in site.pages if p.in_nav]
+        nav = auto_nav(in_nav)
+    derived = derived_config(config, root, folder, nav)
+    wanted[CONFIG_NAME] = ("# Made by pmkb from " + str(config_file.resolve()) + " for a build with an engine that does "
+                           "not run the postmortems plugin. Do not edit: it is made anew on every build.\n"
+                           + yaml.dump(derived, Dumper=_WriteTags, sort_keys=False, allow_unicode=True)).encode("utf-8")
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    written += _sync(folder / DOCS, {k[len(DOCS) + 1:]: v for k, v in wanted.items() if k.startswith(DOCS + "/")})
+    written += _sync(folder / OVERRIDES, {k[len(OVERRIDES) + 1:]: v for k, v in wanted.items()
+                                          if k.startswith(OVERRIDES + "/")})
+    written += _sync_one(folder / CONFIG_NAME, wanted[CONFIG_NAME])  # type: ignore[arg-type]
+    has_feed = any(f.dest_uri == FEED_URI for f in site.files)
+    edit_links = {page_url(p.src_uri, directory_urls): (p.src_uri, None if not p.edit_path else
+                  Path(os.path.relpath(kb.settings.incidents_dir / p.edit_path, docs_dir)).as_posix())
+                  for p in site.pages}
+    return Staged(folder, folder / CONFIG_NAME, folder / SITE, has_feed, pagefind, written, edit_links)
+
+
+def _sync_one(path: Path, data: bytes) -> int:
+    if path.is_file() and path.read_bytes() == data:
+        return 0
+    path.write_bytes(data)
+    return 1
+
+
+def _streamed_bytes(streamed) -> bytes:
+    import io
+    buf = io.BytesIO()
+    streamed.write(buf)
+    return buf.getvalue()
+
+
+# --- after the engine's build ----------------------------------------------------------------
+
+def finish_site(staged: Staged, site_dir: Path) -> str | None:
+    """What the plugin does to the built pages, done to the engine's output: the feed's
+    link in every page's head, "edit this page" of a generated page opening the incident's
+    file (or no such button where there is no file to edit) and, when the settings ask for
+    it, the Pagefind index (its summary is returned)."""
+    for page in site_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        rel = page.relative_to(site_dir).as_posix()
+        new = text
+        url = rel[:-len("index.html")] if rel == "index.html" or rel.endswith("/index.html") else rel
+        if url in staged.edit_links:
+            new = _retarget_edit(new, *staged.edit_links[url])
+        if staged.has_feed and "</head>" in new:
+            href = posixpath.relpath(FEED_URI, posixpath.dirname(rel) or ".")
+            # rel "alternate feed", not "alternate": see the plugin's on_post_page
+            new = new.replace("</head>", f'<link rel="alternate feed" type="application/atom+xml" '
+                                         f'title="New postmortems" href="{href}"></head>', 1)
+        if staged.pagefind:
+            new = mark_body(new)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    return index_site(site_dir) if staged.pagefind else None
+
+
+def _retarget_edit(text: str, src: str, target: str | None) -> str:
+    """Engines of the MkDocs family link "edit" (and "view source") to the page's file in
+    the repository's docs folder; a generated page has none there."""
+    anchor = re.compile(r'<a href="([^"]*)/' + re.escape(src) + r'"([^>]*)>(.*?)</a>', re.S)
+
+    def sub(m: re.Match) -> str:
+        if target is None:
+            return ""
+        parts = urlsplit(m.group(1) + "/" + target)
+        href = urlunsplit(parts._replace(path=posixpath.normpath(parts.path)))
+        return f'<a href="{html.escape(href)}"{m.group(2)}>{m.group(3)}</a>'
+    return anchor.sub(sub, text)
