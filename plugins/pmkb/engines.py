@@ -176,6 +176,8 @@ def serve(engine: Engine, config_file: Path, settings: Settings, dev_addr: str,
             return 1
         child = subprocess.Popen(engine_command(engine, "serve", staged.config_file, dev_addr=dev_addr),
                                  cwd=folder, env=engine_env())
+        # stopped with SIGTERM as with Ctrl-C: stop the engine and remove the staging folder
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         watched = _watched(config_file, settings)
         seen = _fingerprint(watched)
         try:
@@ -188,6 +190,8 @@ def serve(engine: Engine, config_file: Path, settings: Settings, dev_addr: str,
                 _restage(loader, settings, config_file, folder, staged, say)
         except KeyboardInterrupt:
             pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return _stop(child)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -206,7 +210,8 @@ def _restage(loader: Loader, settings: Settings, config_file: Path, folder: Path
     except StagingError as exc:
         say(f"pmkb: {exc}")
         return
-    say(f"pmkb: {again.written} file(s) changed; {staged.folder.name} re-staged")
+    if again.written:
+        say(f"pmkb: {again.written} staged file(s) changed; the engine rebuilds them")
 
 
 def _watched(config_file: Path, settings: Settings) -> list[Path]:
@@ -228,6 +233,10 @@ def _fingerprint(paths: list[Path]) -> frozenset:
                 continue
             seen.add((str(f), st.st_size, st.st_mtime_ns))
     return frozenset(seen)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait(child: subprocess.Popen) -> int:
