@@ -238,3 +238,72 @@ def test_trends_charts_and_pages_load_cleanly(example, browser, engine):
         form = pg.locator("form[data-pmkb-filter]")
         form.wait_for(state="visible")
         assert re.fullmatch(r"(\d+) of \1 shown", form.locator("output").inner_text())
+
+
+# --- the staging, piece by piece -----------------------------------------------------------
+
+def test_fragment_headings_at_top_level_become_markdown_headings():
+    from pmkb.staging import fragment_markdown
+
+    fragment = ('<h2 id="action-items">Action items &amp; <code>fixes</code></h2>\n<table><tr><td>1</td></tr></table>\n'
+                '<div class="x"><h3 id="inner">Inner</h3></div>\n<h2 id="more">More *stars* [x]</h2>text <b>after</b>')
+    md = fragment_markdown(fragment, [("action-items", "Action items &amp; <code>fixes</code>", 2),
+                                      ("inner", "Inner", 3), ("more", "More *stars* [x]", 2)])
+    assert "## Action items &amp; fixes {#action-items}" in md
+    assert r"## More \*stars\* \[x\] {#more}" in md
+    assert '<div class="x"><h3 id="inner">Inner</h3></div>' in md        # nested: stays HTML
+    assert "\n\n<table>" in md and "\n\n<div>text <b>after</b></div>" in md   # raw blocks, inline text wrapped
+
+
+def test_derived_configuration_keeps_tags_and_adds_what_pages_need(tmp_path):
+    import yaml
+    from pmkb.staging import _WriteTags, derived_config, read_config
+
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: X\nsite_url: !ENV [SITE_URL, 'https://a.example/']\ntheme: {name: material, custom_dir: mine}\n"
+        "plugins:\n  - search\n  - postmortems:\n      timezone: UTC\n"
+        "markdown_extensions:\n  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
+        "  - toc:\n      permalink: true\n", encoding="utf-8")
+    config = read_config(tmp_path / "mkdocs.yml")
+    out = derived_config(config, tmp_path, tmp_path / "staging", None)
+    text = yaml.dump(out, Dumper=_WriteTags, sort_keys=False)
+    assert "site_url: !ENV" in text and "!!python/name:material.extensions.emoji.twemoji" in text
+    assert out["plugins"] == ["search"] and out["docs_dir"] == "docs" and out["theme"]["custom_dir"] == "overrides"
+    names = [next(iter(e)) if isinstance(e, dict) else e for e in out["markdown_extensions"]]
+    assert names == ["pymdownx.emoji", "toc", "admonition", "tables", "attr_list"]
+    assert out["extra_css"] == ["assets/pmkb/pmkb.css"] and out["extra_javascript"] == ["assets/pmkb/pmkb.js"]
+
+
+def test_zensical_serve_previews_and_refreshes_on_save(kb):
+    import random
+    import signal
+    import time
+    import urllib.request
+
+    engine_available("zensical")
+    path = kb.add("a.md", incident_text(title="Before the edit"))
+    port = random.randint(20000, 60000)
+    env = {**os.environ, "NO_COLOR": "1"}
+    child = subprocess.Popen([sys.executable, "-m", "pmkb.cli", "serve", "--engine", "zensical", "-a", f"127.0.0.1:{port}"],
+                             cwd=kb.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def page_says(words: str, seconds: float = 60) -> bool:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/incidents/inc-2025-001/", timeout=5) as r:
+                    if words in r.read().decode("utf-8"):
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return False
+    try:
+        assert page_says("Before the edit")
+        path.write_text(incident_text(title="After the edit"), encoding="utf-8")
+        assert page_says("After the edit")
+    finally:
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=30)
+    folders = re.findall(r"Serving (\S+)/site", out)
+    assert folders and not Path(folders[0]).exists(), out   # the staging folder is removed
