@@ -265,7 +265,7 @@ def test_derived_configuration_keeps_tags_and_adds_what_pages_need(tmp_path):
         "markdown_extensions:\n  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
         "  - toc:\n      permalink: true\n", encoding="utf-8")
     config = read_config(tmp_path / "mkdocs.yml")
-    out = derived_config(config, tmp_path, tmp_path / "staging", None)
+    out = derived_config(config, tmp_path, None)
     text = yaml.dump(out, Dumper=_WriteTags, sort_keys=False)
     assert "site_url: !ENV" in text and "!!python/name:material.extensions.emoji.twemoji" in text
     assert out["plugins"] == ["search"] and out["docs_dir"] == "docs" and out["theme"]["custom_dir"] == "overrides"

@@ -20,6 +20,7 @@ Nothing here imports a site engine.
 from __future__ import annotations
 
 import html
+import io
 import os
 import posixpath
 import re
@@ -35,9 +36,9 @@ import yaml
 from .home import render_home_markers
 from .htmlutil import page_url
 from .kb import KnowledgeBase
-from .pages import Heading, Page, SiteContext, placeholder
+from .pages import Heading, Page, SiteContext, StreamedFile, placeholder
 from .pagefind import index_site, mark_body, search_page
-from .settings import PLUGIN_NAME
+from .settings import PLUGIN_NAME, plugin_options
 from .site import FEED_URI, SCRIPT_URI, STYLE_URI, build_site
 from .timestamps import today
 
@@ -113,6 +114,15 @@ def read_config(config_file: Path) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    """A configuration value as the engine will read it: `!ENV` resolved as MkDocs does
+    (the first variable set, else the last item as the default), other tags' values as written."""
+    if isinstance(value, Tagged) and value.tag == "!ENV":
+        names = value.value if isinstance(value.value, list) else [value.value]
+        default = names[-1] if isinstance(value.value, list) and len(names) > 1 else None
+        for name in (names[:-1] if default is not None else names):
+            if str(name) in os.environ:
+                return yaml.safe_load(os.environ[str(name)])
+        return default
     return value.value if isinstance(value, Tagged) else value
 
 
@@ -137,7 +147,7 @@ def toc_options(config: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def derived_config(config: dict[str, Any], root: Path, staging: Path, nav: list | None) -> dict[str, Any]:
+def derived_config(config: dict[str, Any], root: Path, nav: list | None) -> dict[str, Any]:
     """The user's configuration for a build from `staging`: docs and site inside it, paths
     the engine resolves against the configuration's folder made absolute, our plugin's
     entry removed (the engine ignores it anyway; the staging already did its work), and
@@ -298,9 +308,10 @@ def _docs_files(docs_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _sync(target: Path, wanted: dict[str, bytes | Path]) -> int:
-    """Make the folder hold exactly `wanted` (bytes, or a file to copy): files whose content
-    is unchanged are left alone, so an engine's own rebuild sees only what changed."""
+def _sync(target: Path, wanted: dict[str, bytes | Path], prune: bool = True) -> int:
+    """Make the folder hold `wanted` (bytes, or a file to copy), and with `prune` nothing
+    else: files whose content is unchanged are left alone, so that an engine's own rebuild
+    (`zensical serve`) sees only what changed. Returns how many files it wrote or removed."""
     changed = 0
     for rel, content in wanted.items():
         dest = target / rel
@@ -312,7 +323,7 @@ def _sync(target: Path, wanted: dict[str, bytes | Path]) -> int:
         tmp.write_bytes(data)
         os.replace(tmp, dest)
         changed += 1
-    if target.is_dir():
+    if prune and target.is_dir():
         for path in sorted(target.rglob("*"), reverse=True):
             rel = path.relative_to(target).as_posix()
             if path.is_file() and rel not in wanted:
@@ -331,10 +342,7 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     docs_dir = (root / str(_plain(config.get("docs_dir") or "docs"))).resolve()
     if not docs_dir.is_dir():
         raise StagingError(f"the docs folder {docs_dir} does not exist")
-    options = {}
-    for entry in config.get("plugins") or []:
-        if isinstance(entry, dict) and PLUGIN_NAME in entry:
-            options = dict(entry[PLUGIN_NAME] or {})
+    options = plugin_options(config) or {}
     directory_urls = bool(_plain(config.get("use_directory_urls", True)))
     toc = toc_options(config) or {}
     link = toc.get("permalink")
@@ -349,54 +357,42 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     if pagefind:
         site.pages.append(search_page(ctx.site_url))
 
-    wanted: dict[str, bytes | Path] = {}
+    docs: dict[str, bytes | Path] = {}       # the staged docs folder: relative path -> bytes or file to copy
     for rel, path in user_docs.items():
+        docs[rel] = path
         if rel.endswith(".md"):
             text = path.read_text(encoding="utf-8-sig")
             if "<!-- postmortems:" in text:   # live figures, as the plugin fills them in
-                text = render_home_markers(text, kb, ctx, rel, directory_urls)
-                wanted[f"{DOCS}/{rel}"] = text.encode("utf-8")
-                continue
-        wanted[f"{DOCS}/{rel}"] = path
-    generated: dict[str, bytes | Path] = {}
-    for page in site.pages:
-        generated[page.src_uri] = markdown_page(page).encode("utf-8")
-    for static in site.files:
-        generated[static.dest_uri] = static.content
-    for src_uri, abs_path in site.assets.items():
-        generated[src_uri] = Path(abs_path)
-    for streamed in site.streamed:
-        generated[streamed.dest_uri] = _streamed_bytes(streamed)
+                docs[rel] = render_home_markers(text, kb, ctx, rel, directory_urls).encode("utf-8")
+    generated: dict[str, bytes | Path] = {page.src_uri: markdown_page(page).encode("utf-8") for page in site.pages}
+    generated.update({static.dest_uri: static.content for static in site.files})
+    generated.update({src_uri: Path(abs_path) for src_uri, abs_path in site.assets.items()})
+    generated.update({streamed.dest_uri: _streamed_bytes(streamed) for streamed in site.streamed})
     clashes = sorted(uri for uri in generated if uri in user_docs)
     if clashes:
         raise StagingError("; ".join(f"{docs_dir.name}/{posixpath.normpath(u)} clashes with a page pmkb generates; "
                                      "rename or remove it" for u in clashes))
-    wanted.update({f"{DOCS}/{uri}": content for uri, content in generated.items()})
+    docs.update(generated)
 
+    # Theme overrides: ours, then the user's custom_dir over them (theirs win).
     theme = config.get("theme")
-    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
-    overrides: dict[str, Path] = {}
-    for base in ([THEME_OVERRIDES] + ([(root / str(_plain(custom))).resolve()] if custom else [])):
-        # the user's overrides win over ours
-        overrides.update({f"{OVERRIDES}/{p.relative_to(base).as_posix()}": p
-                          for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts})
-    wanted.update(overrides)
+    custom = _plain(theme.get("custom_dir")) if isinstance(theme, dict) else None
+    overrides: dict[str, bytes | Path] = {}
+    for base in [THEME_OVERRIDES] + ([(root / str(custom)).resolve()] if custom else []):
+        overrides.update({p.relative_to(base).as_posix(): p for p in base.rglob("*")
+                          if p.is_file() and "__pycache__" not in p.parts})
 
     nav = None
     if config.get("nav") is None:
-        in_nav = [uri for uri in user_docs if uri.endswith(".md")] + [p.src_uri for p in site.pages if p.in_nav]
-        nav = auto_nav(in_nav)
-    derived = derived_config(config, root, folder, nav)
-    wanted[CONFIG_NAME] = ("# Made by pmkb from " + str(config_file.resolve()) + " for a build with an engine that does "
-                           "not run the postmortems plugin. Do not edit: it is made anew on every build.\n"
-                           + yaml.dump(derived, Dumper=_WriteTags, sort_keys=False, allow_unicode=True)).encode("utf-8")
+        nav = auto_nav([uri for uri in user_docs if uri.endswith(".md")] + [p.src_uri for p in site.pages if p.in_nav])
+    derived = derived_config(config, root, nav)
+    config_text = ("# Made by pmkb from " + str(config_file.resolve()) + " for a build with an engine that does "
+                   "not run the postmortems plugin. Do not edit: it is made anew on every build.\n"
+                   + yaml.dump(derived, Dumper=_WriteTags, sort_keys=False, allow_unicode=True))
 
     folder.mkdir(parents=True, exist_ok=True)
-    written = 0
-    written += _sync(folder / DOCS, {k[len(DOCS) + 1:]: v for k, v in wanted.items() if k.startswith(DOCS + "/")})
-    written += _sync(folder / OVERRIDES, {k[len(OVERRIDES) + 1:]: v for k, v in wanted.items()
-                                          if k.startswith(OVERRIDES + "/")})
-    written += _sync_one(folder / CONFIG_NAME, wanted[CONFIG_NAME])  # type: ignore[arg-type]
+    written = _sync(folder / DOCS, docs) + _sync(folder / OVERRIDES, overrides)
+    written += _sync(folder, {CONFIG_NAME: config_text.encode("utf-8")}, prune=False)
     has_feed = any(f.dest_uri == FEED_URI for f in site.files)
     edit_links = {page_url(p.src_uri, directory_urls): (p.src_uri, None if not p.edit_path else
                   Path(os.path.relpath(kb.settings.incidents_dir / p.edit_path, docs_dir)).as_posix())
@@ -404,15 +400,7 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     return Staged(folder, folder / CONFIG_NAME, folder / SITE, has_feed, pagefind, written, edit_links)
 
 
-def _sync_one(path: Path, data: bytes) -> int:
-    if path.is_file() and path.read_bytes() == data:
-        return 0
-    path.write_bytes(data)
-    return 1
-
-
-def _streamed_bytes(streamed) -> bytes:
-    import io
+def _streamed_bytes(streamed: StreamedFile) -> bytes:
     buf = io.BytesIO()
     streamed.write(buf)
     return buf.getvalue()
