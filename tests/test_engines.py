@@ -307,3 +307,12 @@ def test_zensical_serve_previews_and_refreshes_on_save(kb):
         out, _ = child.communicate(timeout=30)
     folders = re.findall(r"Serving (\S+)/site", out)
     assert folders and not Path(folders[0]).exists(), out   # the staging folder is removed
+
+
+def test_the_core_imports_no_site_engine():
+    """Only pmkb.mkdocs_plugin may import MkDocs; the command line and the staging import
+    no engine at all (each engine runs in a process of its own)."""
+    code = ("import sys, pmkb.cli, pmkb.engines, pmkb.staging; "
+            "print([m for m in sys.modules if m.split('.')[0] in ('mkdocs', 'properdocs', 'zensical', 'material')])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
