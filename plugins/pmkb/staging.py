@@ -293,9 +293,10 @@ class Staged:
     has_feed: bool
     pagefind: bool
     written: int = 0               # files written or changed this time (serve re-stages)
-    # The "edit this page" target of each generated page, by site address: the incident's
-    # own file relative to docs_dir, or None (no source to edit), as the plugin sets them.
-    edit_links: dict[str, tuple[str, str | None]] = field(default_factory=dict)   # url -> (src_uri, target)
+    # The "edit this page" target of each generated page, by the HTML file it is written to:
+    # (src_uri, the incident's own file relative to docs_dir or None: nothing to edit), as
+    # the plugin sets them.
+    edit_links: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def _docs_files(docs_dir: Path) -> dict[str, Path]:
@@ -394,7 +395,7 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     written = _sync(folder / DOCS, docs) + _sync(folder / OVERRIDES, overrides)
     written += _sync(folder, {CONFIG_NAME: config_text.encode("utf-8")}, prune=False)
     has_feed = any(f.dest_uri == FEED_URI for f in site.files)
-    edit_links = {page_url(p.src_uri, directory_urls): (p.src_uri, None if not p.edit_path else
+    edit_links = {_output_file(p.src_uri, directory_urls): (p.src_uri, None if not p.edit_path else
                   Path(os.path.relpath(kb.settings.incidents_dir / p.edit_path, docs_dir)).as_posix())
                   for p in site.pages}
     return Staged(folder, folder / CONFIG_NAME, folder / SITE, has_feed, pagefind, written, edit_links)
@@ -417,9 +418,8 @@ def finish_site(staged: Staged, site_dir: Path) -> str | None:
         text = page.read_text(encoding="utf-8")
         rel = page.relative_to(site_dir).as_posix()
         new = text
-        url = rel[:-len("index.html")] if rel == "index.html" or rel.endswith("/index.html") else rel
-        if url in staged.edit_links:
-            new = _retarget_edit(new, *staged.edit_links[url])
+        if rel in staged.edit_links:
+            new = _retarget_edit(new, *staged.edit_links[rel])
         if staged.has_feed and "</head>" in new:
             href = posixpath.relpath(FEED_URI, posixpath.dirname(rel) or ".")
             # rel "alternate feed", not "alternate": see the plugin's on_post_page
@@ -430,6 +430,12 @@ def finish_site(staged: Staged, site_dir: Path) -> str | None:
         if new != text:
             page.write_text(new, encoding="utf-8")
     return index_site(site_dir) if staged.pagefind else None
+
+
+def _output_file(src_uri: str, directory_urls: bool) -> str:
+    """The HTML file a page is written to, relative to the site folder."""
+    url = page_url(src_uri, directory_urls)
+    return url + "index.html" if url.endswith("/") or url == "" else url
 
 
 def _retarget_edit(text: str, src: str, target: str | None) -> str:
