@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, KB, incident_text
-from sitehelpers import browser_unavailable, chromium, page_path, parse_tree, recorded_page, serve
+from sitehelpers import browser_unavailable, broken_refs, chromium, page_path, parse_tree, recorded_page, serve
 
 ENGINES = ("mkdocs", "properdocs", "zensical")
 # What every engine's site holds besides pages, identical across engines: the exports,
@@ -101,6 +101,8 @@ def test_every_engine_builds_the_same_site(example, engine):
         assert (site / export).read_bytes() == (reference / export).read_bytes(), export
     charts = sorted(p.relative_to(reference).as_posix() for p in (reference / "trends" / "charts").glob("*.svg"))
     assert charts and sorted(p.relative_to(site).as_posix() for p in (site / "trends" / "charts").glob("*.svg")) == charts
+    # every link and picture of every page leads somewhere on the site
+    assert broken_refs(site) == []
     # incidents stay out of the navigation (SPEC 5), whoever builds the site
     assert not [h for h in nav_links(site, "trends/") if re.search(r"incidents/inc-", h)]
 
@@ -316,3 +318,13 @@ def test_the_core_imports_no_site_engine():
             "print([m for m in sys.modules if m.split('.')[0] in ('mkdocs', 'properdocs', 'zensical', 'material')])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_html_links_of_a_non_index_page_are_written_from_its_source_folder():
+    from pmkb.staging import source_relative
+
+    html = '<a href="../../../incidents/inc-1/">x</a><img src="charts/a.svg"><a href="#top">t</a><a href="https://x.y/z">e</a>'
+    assert source_relative(html, "trends/services/kafka.md", True) == (
+        '<a href="../../incidents/inc-1/">x</a><img src="kafka/charts/a.svg"><a href="#top">t</a><a href="https://x.y/z">e</a>')
+    assert source_relative(html, "trends/index.md", True) == html            # served from its own folder
+    assert source_relative(html, "trends/services/kafka.md", False) == html   # kafka.html: the same folder

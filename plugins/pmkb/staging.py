@@ -272,14 +272,40 @@ def fragment_markdown(fragment: str, headings: list[Heading]) -> str:
     return "".join(out)
 
 
-def markdown_page(page: Page) -> str:
+_HTML_REF = re.compile(r"""(\b(?:href|src)\s*=\s*")([^"]*)(")""", re.I)
+
+
+def source_relative(html_text: str, src_uri: str, directory_urls: bool) -> str:
+    """The page's HTML links made relative to its source file's folder rather than to its
+    address. The core writes links in HTML relative to the page's address, which MkDocs
+    leaves alone; Zensical reads every relative link of a page, HTML ones included, as
+    relative to the page's source file, as MkDocs reads Markdown links. The two differ for
+    a page `a/b.md` served at `a/b/`: a link there must be written one folder up."""
+    url = page_url(src_uri, directory_urls)
+    url_dir = url[:-1] if url.endswith("/") else posixpath.dirname(url)
+    src_dir = posixpath.dirname(src_uri)
+    if url_dir == src_dir:
+        return html_text
+
+    def fix(m: re.Match) -> str:
+        ref = m.group(2)
+        parts = urlsplit(html.unescape(ref))
+        if parts.scheme or parts.netloc or not parts.path or ref.startswith(("/", "#")):
+            return m.group(0)
+        target = posixpath.normpath(posixpath.join(url_dir, parts.path))
+        new = posixpath.relpath(target, src_dir or ".") + ("/" if parts.path.endswith("/") else "")
+        return m.group(1) + html.escape(urlunsplit(parts._replace(path=new)), quote=True) + m.group(3)
+    return _HTML_REF.sub(fix, html_text)
+
+
+def markdown_page(page: Page, directory_urls: bool = True) -> str:
     """The page's Markdown with each fragment in place of its placeholder."""
     text = page.markdown
     for name, fragment in page.fragments.items():
         mark = placeholder(name)
         if mark in text:
             text = text.replace(mark, fragment_markdown(fragment, page.headings.get(name, [])).strip("\n"), 1)
-    return text
+    return source_relative(text, page.src_uri, directory_urls)
 
 
 # --- the staging folder ---------------------------------------------------------------------
@@ -365,7 +391,8 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
             text = path.read_text(encoding="utf-8-sig")
             if "<!-- postmortems:" in text:   # live figures, as the plugin fills them in
                 docs[rel] = render_home_markers(text, kb, ctx, rel, directory_urls).encode("utf-8")
-    generated: dict[str, bytes | Path] = {page.src_uri: markdown_page(page).encode("utf-8") for page in site.pages}
+    generated: dict[str, bytes | Path] = {page.src_uri: markdown_page(page, directory_urls).encode("utf-8")
+                                          for page in site.pages}
     generated.update({static.dest_uri: static.content for static in site.files})
     generated.update({src_uri: Path(abs_path) for src_uri, abs_path in site.assets.items()})
     generated.update({streamed.dest_uri: _streamed_bytes(streamed) for streamed in site.streamed})
