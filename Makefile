@@ -23,8 +23,14 @@ $(STAMP): pyproject.toml $(LOCK)
 site: $(STAMP)                   ## build the site from incidents/ into site/
 	$(BIN)/mkdocs build --strict
 
+# `make serve` previews the whole site; `make serve FILE=incidents/2025/x.md` (several files:
+# FILE="a.md b.md") only those incidents' pages, against the whole knowledge base, in a second.
 serve: $(STAMP)                  ## live preview on http://127.0.0.1:8000
+ifdef FILE
+	$(BIN)/pmkb serve $(FILE)
+else
 	$(BIN)/mkdocs serve
+endif
 
 validate: $(STAMP)
 	$(BIN)/pmkb validate
@@ -48,7 +54,7 @@ lock: $(STAMP)
 	rm -f $(STAMP)
 	$(MAKE) $(STAMP)
 
-# The figures of docs/performance.md at N = 1,000 (a few minutes); the document gives the
+# The figures of engineering/performance.md at N = 1,000 (a few minutes); the document gives the
 # commands for N = 10,000 (half an hour).
 bench: $(STAMP)
 	$(BIN)/python tools/benchmark.py validate --n 1000

@@ -29,14 +29,14 @@ def item(title, status, due, owner="risk-ml", type_="prevention", completed=None
 
 def load(kb):
     kb.add("a.md", incident_text("INC-2025-001", started="2025-01-10 10:00", extra=(
-        f"root_causes: [{{category: {X}, description: d}}]\naction_items:\n"
+        f"services: [fraud-api]\nroot_causes: [{{category: {X}, description: d}}]\naction_items:\n"
         + item("late one", "open", "2025-05-01")                          # overdue by 45 days
         + item("later one", "in-progress", "2025-06-14", owner="sre")     # overdue by 1 day
         + item("due today", "open", "2025-06-15")                         # not overdue yet
         + item("fixed", "done", "2025-02-01", completed="2025-01-20", ticket="https://t.example/1?a=1&b=2")
         + item("dropped", "wont-do", "2025-03-01", owner="sre", type_="process"))))
     kb.add("b.md", incident_text("INC-2025-002", started="2025-03-01 10:00", extra=(
-        f"root_causes: [{{category: {X}, description: d}}]\naction_items:\n"
+        f"services: [fraud-api]\nroot_causes: [{{category: {X}, description: d}}]\naction_items:\n"
         + item(NASTY, "in-progress", "2025-09-01", owner=NASTY, type_="detection")
         + item("late done", "done", "2025-03-10", completed="2025-04-01"))))
     k = kb.load()
@@ -119,15 +119,23 @@ def test_fixes_that_did_not_hold(kb):
     index = pages_by_src(kb)["actions/index.md"]
     assert index.markdown.index("## Fixes that did not hold") < index.markdown.index("<!--pmkb:failed-->")
     section = index.fragments["failed"]
-    # "fixed" (completed 2025-01-20) preceded INC-2025-002, which recurs the category; "late done"
-    # belongs to 002 itself
-    assert "<strong>1</strong> done action item did not prevent a later recurrence" in section
-    [row] = [cells(r) for r in rows(section)]
-    assert row[:2] == ['<a href="../incidents/inc-2025-001/">INC-2025-001</a>',
-                       "fixed<br><small>prevention · completed 2025-01-20</small>"]
-    assert row[2].startswith('<a href="../categories/') and row[3] == "1"
-    assert row[4] == '<a href="../incidents/inc-2025-002/">INC-2025-002</a> <small>2025-03-01</small>'
+    # "fixed" (completed 2025-01-20) was followed 40 days later by INC-2025-002 on the same
+    # service with the category it addressed: it did not hold. "late done" (2025-04-01) is
+    # 75 days old on 2025-06-15: pending. The done item without a date is no fix.
+    assert ("Of <strong>2</strong> fixes, 1 did not hold, 0 held and 1 is pending: hold rate 0%" in section)
+    types, listing = section.split("Each fix that did not hold")
+    assert [cells(r)[:6] for r in rows(types)] == [
+        ["Prevention", "2", "1", "0", "1", "0% <small>(n=1)</small>"],
+        ["Detection", "0", "0", "0", "0", "–"], ["Mitigation", "0", "0", "0", "0", "–"],
+        ["Process", "0", "0", "0", "0", "–"], ["<strong>All</strong>", "2", "1", "0", "1", "0% <small>(n=1)</small>"]]
+    [row] = [cells(r) for r in rows(listing)]
+    assert row == ['<a href="../incidents/inc-2025-002/">INC-2025-002</a><br><small>2025-03-01</small>',
+                   '“fixed” <small>(prevention, from <a href="../incidents/inc-2025-001/">INC-2025-001</a>)</small>',
+                   'done 2025-01-20; <a href="../categories/data/schema-change/">data/schema-change</a> '
+                   "came back on fraud-api 40 days later"]
     assert 'class="pmkb-trend pmkb-fixes"' in section
+    # blameless: no owner, no alarm box
+    assert "risk-ml" not in section and "admonition" not in section
 
 
 def test_no_items_at_all(kb):

@@ -210,7 +210,7 @@ def test_tables_of_figures_fit_the_page(page, base_url, example):
 def _visible_rows(pg) -> list[dict]:
     return pg.eval_on_selector_all(
         ".pmkb-index tbody tr", "rows => rows.filter(r => r.offsetParent !== null)"
-        ".map(r => ({sev: r.dataset.sev, cat: r.dataset.cat.split(' '), id: r.cells[0].innerText.trim()}))")
+        ".map(r => ({sev: r.dataset.sev, cat: JSON.parse(r.dataset.cat), id: r.cells[0].innerText.trim()}))")
 
 
 def test_index_filter_narrows_the_list(page, base_url, example):

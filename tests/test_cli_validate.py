@@ -100,7 +100,8 @@ def test_unknown_format_is_a_usage_error(kb, monkeypatch):
 # -- exit codes ---------------------------------------------------------------------------
 
 def test_strict_fails_on_warnings(kb, monkeypatch):
-    kb.add("a.md", incident_text(status="final", extra="root_causes:\n  - {category: data/schema-change, description: d}"))
+    kb.add("a.md", incident_text(status="final", extra="services: [api]\n"
+                                                      "root_causes:\n  - {category: data/schema-change, description: d}"))
     assert run("validate", cwd=kb.root, monkeypatch=monkeypatch).exit_code == 0
     strict = run("validate", "--strict", cwd=kb.root, monkeypatch=monkeypatch)
     assert strict.exit_code == 1

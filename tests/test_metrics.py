@@ -1,11 +1,10 @@
 """Metrics of SPEC section 6 and the trends.json structure of section 7, against values
-worked out by hand, plus a brute-force cross-check of recurrence on random knowledge bases."""
+worked out by hand. Recurrence across systems and fixes that did not hold: test_recurrence.py."""
 
 from __future__ import annotations
 
 import math
-import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy
 import pytest
@@ -14,9 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import incident_text
 from pmkb import metrics
-from pmkb.metrics import (IncidentRecurrence, compute_fix_outcomes, compute_recurrence, failed_fixes, fix_outcomes, group_stats,
-                          month_range, percentile, quarter_range, recurrence, summarize, trends)
-from pmkb.model import ActionItem, Incident, RootCause, Source
+from pmkb.metrics import (IncidentRecurrence, group_stats, month_range, percentile, quarter_range, recurrence, summarize,
+                          trends)
 
 X, Y, Z = "data/schema-change", "monitoring/missing-alert", "infrastructure/capacity"
 
@@ -33,8 +31,12 @@ def load(kb, *incidents: tuple[str, str], **options):
 
 
 def inc(inc_id: str, started: str, cats: tuple[str, ...] = (), items: str = "", extra: str = "",
-        severity: str = "SEV3") -> tuple[str, str]:
+        severity: str = "SEV3", systems: str = "services: [api]") -> tuple[str, str]:
+    """An incident; by default on the service `api`, so that incidents share a system
+    unless a test says otherwise (`systems=""` for none, or other YAML)."""
     lines = [extra] if extra else []
+    if systems:
+        lines.append(systems)
     if cats:
         lines.append("root_causes:\n" + "".join(f"  - {{category: {c}, description: d}}\n" for c in cats))
     if items:
@@ -43,8 +45,8 @@ def inc(inc_id: str, started: str, cats: tuple[str, ...] = (), items: str = "", 
 
 
 def item(status: str = "done", completed: str | None = None, addresses: tuple[str, ...] | None = None,
-         due: str = "2025-01-01", title: str = "fix it") -> str:
-    parts = [f"title: {title}", "type: prevention", "owner: team", f"due: {due}", f"status: {status}"]
+         due: str = "2025-01-01", title: str = "fix it", type: str = "prevention") -> str:
+    parts = [f"title: {title}", f"type: {type}", "owner: team", f"due: {due}", f"status: {status}"]
     if completed:
         parts.append(f"completed: {completed}")
     if addresses is not None:
@@ -122,9 +124,9 @@ def test_recurrence_basic_and_rate(kb):
 def test_ties_in_started_smaller_id_is_earlier(kb):
     # the file of the larger id sorts first on disk: order must not come from files
     kb.add("a.md", incident_text("INC-2025-002", started="2025-03-01 10:00",
-                                 extra=f"root_causes: [{{category: {X}, description: d}}]"))
+                                 extra=f"services: [api]\nroot_causes: [{{category: {X}, description: d}}]"))
     kb.add("b.md", incident_text("INC-2025-001", started="2025-03-01 10:00",
-                                 extra=f"root_causes: [{{category: {X}, description: d}}]"))
+                                 extra=f"services: [api]\nroot_causes: [{{category: {X}, description: d}}]"))
     k = kb.load()
     assert [i.id for i in k.incidents] == ["INC-2025-001", "INC-2025-002"]
     r = recurrence(k)
@@ -163,201 +165,20 @@ def test_recurrence_of_unions_categories_in_order(kb):
     assert r.recurrence_of == ("INC-2025-001", "INC-2025-002", "INC-2025-003")   # (started, id), no repeats
 
 
-# --- fixes that did not hold ----------------------------------------------------------------
-
-def test_failed_fix_needs_done_and_completed_before_the_later_start(kb):
-    k = load(kb,
-             inc("INC-2025-001", "2025-01-01 10:00", (X,),
-                 items=item(completed="2025-02-01") + item(completed="2025-03-02") + item(status="open")
-                 + item(status="done") + item(status="wont-do")),
-             inc("INC-2025-002", "2025-03-01 10:00", (X,)))
-    # item 1 completed after B started: it had no chance; item 3 is done without a date
-    assert failed_fixes(k)["INC-2025-002"] == (("INC-2025-001", 0),)
-
-
-def test_completed_on_the_day_b_started_does_not_count(kb):
-    k = load(kb, inc("INC-2025-001", "2025-01-01 10:00", (X,), items=item(completed="2025-03-01")),
-             inc("INC-2025-002", "2025-03-01 23:00", (X,)))
-    assert failed_fixes(k)["INC-2025-002"] == ()
-
-
-def test_date_of_b_is_taken_in_the_knowledge_base_time_zone(kb):
-    # B starts 2025-03-01 02:00 UTC, which is 2025-02-28 21:00 in New York: a fix
-    # completed on 2025-02-28 is not strictly before B's date there (it would be in UTC).
-    items = item(completed="2025-02-28")
-    k = load(kb, inc("INC-2025-001", "2025-01-01 10:00", (X,), items=items),
-             inc("INC-2025-002", "2025-03-01T02:00:00Z", (X,)), timezone="America/New_York")
-    assert failed_fixes(k)["INC-2025-002"] == ()
-    kb.write_config(timezone="UTC")
-    assert failed_fixes(kb.load())["INC-2025-002"] == (("INC-2025-001", 0),)
-
-
-def test_addresses_replaces_the_default(kb):
-    k = load(kb,
-             inc("INC-2025-001", "2025-01-01 10:00", (X,), items=item(completed="2025-01-10", addresses=(Y,))),
-             inc("INC-2025-002", "2025-02-01 10:00", (Y,)),
-             inc("INC-2025-003", "2025-03-01 10:00", (X,)),     # recurs X: the item does not address X
-             inc("INC-2025-004", "2025-04-01 10:00", (Y,)))     # recurs Y, which the item of 001 addresses
-    r = recurrence(k)
-    assert r["INC-2025-003"].recurs == (X,) and failed_fixes(k)["INC-2025-003"] == ()
-    assert failed_fixes(k)["INC-2025-004"] == (("INC-2025-001", 0),)
-    # the item's own incident does not have Y: the fix still counts, and is shown under Y
-    outcome = fix_outcomes(k)[("INC-2025-001", 0)]
-    assert outcome.categories == ((Y, 1),) and outcome.first_later == ("INC-2025-004",)
-
-
-def test_fix_from_an_incident_outside_the_window_still_failed(kb):
-    k = load(kb, inc("INC-2024-001", "2024-01-01 10:00", (X,), items=item(completed="2024-01-05")),
-             inc("INC-2025-001", "2025-01-01 10:00", (X,), items=item(completed="2025-01-05") + item(completed="2025-01-06")),
-             inc("INC-2025-002", "2025-01-15 10:00", (X,)), recurrence_window_days=30)
-    r = recurrence(k)["INC-2025-002"]
-    assert r.recurrence_of == ("INC-2025-001",)
-    assert failed_fixes(k)["INC-2025-002"] == (("INC-2024-001", 0), ("INC-2025-001", 0), ("INC-2025-001", 1))
-    # 2025-001 itself recurs nothing (2024-001 is a year earlier), so it lists no failed fix
-    assert failed_fixes(k)["INC-2025-001"] == ()
-
-
-def test_an_item_addressing_two_recurred_categories_counts_once(kb):
-    k = load(kb, inc("INC-2025-001", "2025-01-01 10:00", (X, Y), items=item(completed="2025-01-02")),
-             inc("INC-2025-002", "2025-02-01 10:00", (Y, X)))
-    assert failed_fixes(k)["INC-2025-002"] == (("INC-2025-001", 0),)
-    assert fix_outcomes(k)[("INC-2025-001", 0)].later_count == 1
-
-
-def test_no_failed_fix_without_recurrence(kb):
-    # A fix addressing X, and a later incident with X outside the window: not a recurrence,
-    # so not a fix that did not hold.
-    k = load(kb, inc("INC-2024-001", "2024-01-01 10:00", (X,), items=item(completed="2024-01-05")),
-             inc("INC-2025-001", "2025-06-01 10:00", (X,)), recurrence_window_days=30)
-    assert recurrence(k)["INC-2025-001"] == IncidentRecurrence((), ())
-    assert fix_outcomes(k) == {}
-
-
-def test_memoised_figures_let_their_knowledge_base_go(kb):
-    # `mkdocs serve` loads a new knowledge base on every rebuild: what is memoised on one
-    # must not keep it alive, or every rebuild's incidents would stay in memory.
-    import gc
-    import weakref
-    from pmkb.graph import related_for
-    k = load(kb, inc("INC-2025-001", "2025-01-01 10:00", (X,), items=item(completed="2025-01-05")),
-             inc("INC-2025-002", "2025-02-01 10:00", (X,)))
-    assert failed_fixes(k)["INC-2025-002"] == (("INC-2025-001", 0),)
-    assert [r.id for r in related_for(k)["INC-2025-002"]] == ["INC-2025-001"]
-    fix_outcomes(k), trends(k)
-    ref = weakref.ref(k)
-    del k
-    gc.collect()
-    assert ref() is None
-
-
-# --- brute force against the fast algorithm --------------------------------------------------
-
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-CATS = ("a/1", "a/2", "b/1", "b/2")
-
-
-def model_incident(n: int, started: datetime, cats: tuple[str, ...], items: list[tuple]) -> Incident:
-    """A model incident built directly (no file): items are (status, completed, addresses)."""
-    inc_id = f"INC-{n:04d}"
-    rcs = tuple(RootCause(c, "d") for c in cats)
-    own = tuple(dict.fromkeys(cats))
-    actions = tuple(ActionItem("t", "prevention", "o", date(2025, 1, 1), status, completed, None,
-                               tuple(addr) if addr is not None else own, pos)
-                    for pos, (status, completed, addr) in enumerate(items))
-    return Incident(id=inc_id, title="t", status="draft", severity="SEV3", started=started, detected=None,
-                    mitigated=None, resolved=None, summary=None, detection=None, services=(), team=None,
-                    authors=(), impact=None, users_affected=None, models=(), datasets=(), dimensions=(),
-                    root_causes=rcs, trigger=None, action_items=actions, timeline=(), related=(), tags=(),
-                    front_matter={}, source=Source(f"{inc_id}.md", f"{inc_id}.md", "", 1, ""))
-
-
-def brute_force(incidents: list[Incident], window_days: int, tz) -> tuple[dict[str, IncidentRecurrence], dict[str, tuple]]:
-    """SPEC section 6 read literally, over every pair."""
-    window = timedelta(days=window_days)
-    out, fixes = {}, {}
-    for b in incidents:
-        recurs = tuple(c for c in b.categories
-                       if any(a.order_key < b.order_key and c in a.categories and b.started - a.started <= window
-                              for a in incidents))
-        earlier = tuple(a.id for a in incidents
-                        if a.order_key < b.order_key and b.started - a.started <= window
-                        and set(a.categories) & set(recurs))
-        b_date = b.started.astimezone(tz).date()
-        failed = tuple((a.id, it.position) for a in incidents if a.order_key < b.order_key
-                       for it in a.action_items
-                       if it.status == "done" and it.completed is not None and it.completed < b_date
-                       and set(it.addresses) & set(recurs))
-        out[b.id] = IncidentRecurrence(recurs, earlier)
-        fixes[b.id] = failed
-    return out, fixes
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"]))
-def test_fast_recurrence_matches_the_definition(seed, window_days, zone_name):
-    from pmkb.timestamps import zone
-    rng = random.Random(seed)
-    tz = zone(zone_name)
-    incidents = []
-    for n in range(rng.randint(0, 30)):
-        # coarse start times on purpose: many ties, many exact window boundaries
-        started = T0 + timedelta(days=rng.randint(0, 120), hours=rng.choice([0, 3, 12, 23]))
-        cats = tuple(rng.sample(CATS, rng.randint(0, 3)))
-        items = []
-        for _ in range(rng.randint(0, 3)):
-            status = rng.choice(["done", "done", "open", "wont-do"])
-            completed = (T0 + timedelta(days=rng.randint(0, 130))).date() if rng.random() < 0.8 else None
-            addresses = tuple(rng.sample(CATS, rng.randint(0, 2))) if rng.random() < 0.3 else None
-            items.append((status, completed, addresses))
-        incidents.append(model_incident(rng.randint(0, 9999) * 100 + n, started, cats, items))
-    incidents.sort(key=lambda i: i.order_key)
-    fast, fast_fixes = compute_recurrence(incidents, window_days, tz)
-    slow, slow_fixes = brute_force(incidents, window_days, tz)
-    assert fast == slow
-    assert dict(fast_fixes) == slow_fixes
-    # the item-side view holds the same relation, indexed the other way
-    outcomes = compute_fix_outcomes(incidents, fast, tz)
-    by_item: dict[tuple[str, int], set[str]] = {}
-    for b_id, fixes in fast_fixes.items():
-        for pair in fixes:
-            by_item.setdefault(pair, set()).add(b_id)
-    assert {k: v.later_count for k, v in outcomes.items()} == {k: len(v) for k, v in by_item.items()}
-    for key, o in outcomes.items():
-        order = {i.id: n for n, i in enumerate(incidents)}
-        assert list(o.first_later) == sorted(by_item[key], key=order.__getitem__)[:metrics.FIRST_LATER]
-
-
-def test_recurrence_on_a_large_skewed_knowledge_base():
-    # 10,000 incidents, a third of them in one category, each with a done fix: failed_fixes
-    # is large by definition (millions of pairs), so it is worked out per incident when
-    # asked; a sample of incidents checked against the definition.
-    rng = random.Random(7)
-    incidents = []
-    for n in range(10_000):
-        started = T0 + timedelta(minutes=rng.randint(0, 6 * 365 * 24 * 60))
-        cats = ("a/1",) if rng.random() < 0.33 else (rng.choice(CATS[1:]),)
-        incidents.append(model_incident(n, started, cats, [("done", (started + timedelta(days=20)).date(), None)]))
-    incidents.sort(key=lambda i: i.order_key)
-    result, fixes = compute_recurrence(incidents, 365, timezone.utc)
-    assert sum(bool(r.recurs) for r in result.values()) > 9000
-    for b in rng.sample(incidents, 20) + incidents[-3:]:
-        day = b.started.date()
-        expected = tuple((a.id, 0) for a in incidents if a.order_key < b.order_key
-                         and a.categories[0] in result[b.id].recurs and a.action_items[0].completed < day)
-        assert fixes[b.id] == expected
-    assert max(len(fixes[b.id]) for b in incidents[-20:]) > 3000   # the common category's latest
+# Recurrence against shared systems, fixes that did not hold and their states are tested
+# in test_recurrence.py.
 
 
 # --- trends.json ------------------------------------------------------------------------------
 
 def test_trends_structure_and_empty_groups(kb):
     k = load(kb,
-             inc("INC-2025-001", "2025-01-20 10:00", (X,), severity="SEV1", extra="services: [api]"),
-             inc("INC-2025-002", "2025-04-02 10:00", (X, Y), extra="services: [db]"))
+             inc("INC-2025-001", "2025-01-20 10:00", (X,), severity="SEV1", systems="services: [api]"),
+             inc("INC-2025-002", "2025-04-02 10:00", (X, Y), systems="services: [db, api]"))
     t = trends(k)
-    assert list(t) == ["timezone", "recurrence_window_days", "overall", "by_month", "by_quarter", "by_severity",
-                       "by_category", "by_service"]
-    assert t["timezone"] == "UTC" and t["recurrence_window_days"] == 365
+    assert list(t) == ["timezone", "recurrence_window_days", "recurrence_scope", "overall", "by_month", "by_quarter",
+                       "by_severity", "by_category", "by_service", "fixes"]
+    assert t["timezone"] == "UTC" and t["recurrence_window_days"] == 365 and t["recurrence_scope"] == "system"
     assert list(t["by_month"]) == ["2025-01", "2025-02", "2025-03", "2025-04"]
     assert list(t["by_quarter"]) == ["2025-Q1", "2025-Q2"]
     empty = t["by_month"]["2025-02"]
@@ -369,7 +190,8 @@ def test_trends_structure_and_empty_groups(kb):
     # 002 recurs X only: a recurrence in X's group, not in Y's
     assert t["by_category"][X] == {**t["by_category"][X], "incidents": 2, "recurrences": 1, "recurrence_rate": 0.5}
     assert t["by_category"][Y]["incidents"] == 1 and t["by_category"][Y]["recurrences"] == 0
-    assert list(t["by_service"]) == ["api", "db"] and t["by_service"]["api"]["incidents"] == 1
+    assert list(t["by_service"]) == ["api", "db"] and t["by_service"]["api"]["incidents"] == 2
+    assert t["by_service"]["db"] == {**t["by_service"]["db"], "incidents": 1, "recurrences": 1}
     every_group = [t["overall"], *t["by_month"].values(), *t["by_quarter"].values(), *t["by_severity"].values(),
                    *t["by_category"].values(), *t["by_service"].values()]
     assert all(set(g) == set(t["overall"]) for g in every_group)

@@ -87,6 +87,8 @@ def test_build_leaves_the_pagefind_bundle_and_the_find_page(built):
     assert find.is_file()
     tree = parse_tree(find.read_text(encoding="utf-8"))
     assert tree.find(id="pmkb-find") is not None
+    # a page kept out of search (`search: exclude`, as the service and tag pages are) is not marked for Pagefind
+    assert "data-pagefind-body" not in find.read_text(encoding="utf-8")
     assert [s.attrs["src"] for s in tree.find_all("script") if "pagefind" in (s.attrs.get("src") or "")] \
         == ["../pagefind/pagefind-ui.js"]
     # with the theme's search plugin removed, Pagefind is the only index
@@ -104,6 +106,14 @@ def test_incident_pages_mark_their_body_for_pagefind(built):
         # the marked part holds the write-up, and not the navigation around it
         assert WORDS[id_] in body.text() and id_ in body.text()
         assert body.find("nav", cls="md-nav") is None
+
+
+def test_trend_and_ledger_pages_are_not_marked_for_pagefind(built):
+    # search is for incidents: pages whose meta says `search: exclude` are left unmarked
+    site, _ = built
+    for page in ("trends/index.html", "actions/index.html", "actions/overdue.html", "find/index.html"):
+        path = site / page if (site / page).exists() else site / page.replace(".html", "/index.html")
+        assert "data-pagefind-body" not in path.read_text(encoding="utf-8"), page
 
 
 # --- in the browser ---------------------------------------------------------------------

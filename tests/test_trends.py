@@ -14,6 +14,7 @@ import pytest
 from conftest import incident_text
 from pmkb import recurrence_notes as notes
 from pmkb import trends as tr
+from pmkb.facet_pages import facet_pages
 from pmkb.htmlutil import page_url
 from pmkb.metrics import trends
 from pmkb.metrics import _MEMO
@@ -76,7 +77,7 @@ def links_resolve(pages, files, extra_targets=()):
             for href in re.findall(r'href="([^"]+)"', frag):
                 if "://" in href:
                     continue
-                path = posixpath.normpath(posixpath.join(here, unquote(href))).lstrip("/")
+                path = posixpath.normpath(posixpath.join(here, unquote(href.split("#")[0]))).lstrip("/")
                 if path + "/" not in urls and path not in srcs:     # a page, or a file such as trends.json
                     bad.append((p.src_uri, href))
     return bad
@@ -104,7 +105,8 @@ def test_trends_site_pages_files_and_links(kb):
     pages, dests = made(k)
     by_src = {p.src_uri: p for p in pages}
     assert by_src["trends/index.md"].in_nav
-    assert {"trends/services/fraud-api.md", "trends/services/search.md", "trends/teams/risk-ml.md"} <= set(by_src)
+    # services and teams have pages of their own (facet_pages.py), which the trends page links to
+    assert not [src for src in by_src if src.startswith(("trends/services/", "trends/teams/"))]
     assert json.loads(dests["trends.json"]) == json.loads(json.dumps(trends(k)))
     charts = [d for d in dests if d.startswith("trends/charts/")]
     assert charts == [f"trends/charts/all-{name}.svg" for name in tr.FULL_CHARTS]
@@ -114,7 +116,8 @@ def test_trends_site_pages_files_and_links(kb):
              for p in pages for m in re.findall(r'<img alt="[^"]+" src="([^"]+\.svg)"', html_of(p))}
     assert shown == set(charts)
     targets = [incident_src(i.id) for i in k.incidents] + [category_src(c) for c in k.taxonomy.categories]
-    targets += ["metrics.md", "incidents/index.md"]
+    targets += ["metrics.md", "incidents/index.md", "actions/index.md"]
+    targets += [p.src_uri for p in facet_pages(k, CTX)]
     assert links_resolve(pages, dests, targets) == []
 
 
@@ -124,14 +127,7 @@ def test_front_matter_text_is_escaped_everywhere(kb):
     for p in pages:
         for text in (html_of(p), *p.search_text.values(), *(t for hs in p.headings.values() for _, t, _ in hs)):
             assert "<script>" not in text, p.src_uri
-    svc = [p for p in pages if p.src_uri.startswith("trends/services/") and "script" in p.src_uri]
-    assert len(svc) == 1
-    slug = svc[0].src_uri.rsplit("/", 1)[1]
-    assert re.fullmatch(r"[a-z0-9-]+\.md", slug)
-    assert "&lt;script&gt;" in svc[0].title and "<" not in svc[0].title
-    # the page's Markdown is its meta and a placeholder: no front-matter text for Markdown to read
-    assert "*bold*" not in svc[0].markdown.split("---")[-1]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; *bold* | [x](y)" in html_of(svc[0])
+    # the service's own page: facet_pages.py (tests/test_facets.py)
 
 
 def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
@@ -142,12 +138,14 @@ def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
     assert "<th>Quarter</th>" in html or ">Quarter</th>" in html
     for head in (">n</th>", ">mean</th>", ">median</th>", ">p90</th>"):
         assert head in html
-    assert ('<div class="admonition warning">\n<p class="admonition-title">Too few incidents to trust</p>\n'
-            "<p>Fewer than 5 incidents have a time to detect in: 2025-Q1 (n=2).") in html
-    # 2025-Q1 has two detected incidents: 30 and 60 minutes
+    # 2025-Q1 has two detected incidents, 30 and 60 minutes: a row in grey, not a warning box per table
+    assert ('<td>2025-Q1</td><td style="text-align:right"><span class="pmkb-weak" title="fewer than 5 incidents">2'
+            '</span></td>') in html
     assert "45 min" in html
-    sections = ("Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
-                "Recurrence rate per quarter", "Most recurring root-cause categories", "Detection sources",
+    assert "incidents have a time to detect in" not in html      # no warning box per duration table
+    sections = ("Planning summary", "Details", "Incidents per quarter", "Time to detect, mitigate and resolve per quarter",
+                "Recurrence rate per quarter", "Most recurring root-cause categories", "Fix hold rate by action type",
+                "Detection sources",
                 "Failure dimensions over time", "Time to resolve by severity", "By service", "By team")
     for section in sections:
         assert re.search(rf'<h2 id="[a-z-]+">{section}<', html), section
@@ -158,10 +156,10 @@ def test_durations_show_n_median_p90_and_warn_on_small_n(kb):
     assert ("time-to-detect-mitigate-and-resolve-per-quarter", "Time to detect, mitigate and resolve per quarter", 2) in heads
     assert ("time-to-detect", "Time to detect", 3) in heads
     assert all(f'id="{hid}"' in html for hid, _, _ in heads)
-    # search sees the headings and prose, not the tables or charts
+    # search never sees the tables or charts, and the page is left out of the index altogether
     text = index.search_text["body"]
-    assert "Too few incidents to trust" in text and "<table" not in text and "<img" not in text
-    assert text.startswith('<h1 id="trends">Trends</h1>')
+    assert "<table" not in text and "<img" not in text
+    assert "search:\n  exclude: true\n" in index.markdown.split("---")[1]
 
 
 def test_detection_shares(kb):
@@ -195,33 +193,64 @@ def test_metrics_link_can_be_turned_off(kb):
 def test_incident_recurrence_notes(kb):
     k = sample(kb)
     note = notes.incident_notes(k, "INC-2025-002", CTX)
-    assert "<strong>recurs</strong> 1 root-cause category" in note
-    assert '<a href="../inc-2025-001/">INC-2025-001</a>' in note
-    assert 'href="../../categories/data/schema-change/"' in note
-    assert '<div class="admonition danger">\n<p class="admonition-title">A fix marked done did not prevent this incident</p>' in note
+    # which earlier incident it recurs, on which shared system
+    assert ('<p>This incident <strong>recurs</strong> <a href="../../categories/data/schema-change/">Upstream schema '
+            "change</a>: an earlier incident within 365 days on the same service, model or data set had it too") in note
+    assert ('<li><a href="../inc-2025-001/">INC-2025-001</a> (2025-01-10, 54 days earlier): '
+            '<a href="../../categories/data/schema-change/">Upstream schema change</a> on fraud-api</li>') in note
+    # the fix that did not hold here, in plain terms: no alarm box, no owner
+    assert ("(prevention, from <a href=\"../inc-2025-001/\">INC-2025-001</a>)</small>: done 2025-01-20; "
+            '<a href="../../categories/data/schema-change/">data/schema-change</a> came back on fraud-api '
+            "44 days later.</li>") in note
+    assert "admonition" not in note and "risk-ml" not in note
     assert "*bold*" in note and "<script>" not in note and "&lt;script&gt;" in note
     first = notes.incident_notes(k, "INC-2025-001", CTX)
     assert "Not a recurrence" in first
-    assert "<strong>Recurred later</strong>" in first and '<a href="../inc-2025-002/">INC-2025-002</a>' in first
+    assert "<strong>Recurred later</strong>" in first and '<a href="../inc-2025-002/">INC-2025-002</a> (2025-03-05, 54 days later)' in first
+    assert "did not hold: <a" in first and 'at <a href="../inc-2025-002/">INC-2025-002</a>.' in first
+    # INC-2025-003 has Y like INC-2025-002, but on another service: not a recurrence
     third = notes.incident_notes(k, "INC-2025-003", CTX)
-    assert "<strong>recurs</strong> 1" in third
-    assert '<a href="../inc-2025-002/">INC-2025-002</a> (2025-03-05, 149 days earlier)' in third
-    assert "No action item marked done before this incident" in third
+    assert third.startswith("<p>Not a recurrence: no earlier incident within 365 days on the same service")
+    assert "Recurred later" not in third and "Fixes" not in third
     # a freshly loaded knowledge base (a `mkdocs serve` rebuild) gets its own, equal, figures
-    assert notes.incident_notes(kb.load(), "INC-2025-003", CTX) == third
+    assert notes.incident_notes(kb.load(), "INC-2025-002", CTX) == note
     # without directory URLs the links name the HTML files
     assert 'href="../inc-2025-001/index.html"' in notes.incident_notes(k, "INC-2025-002", CTX, directory_urls=False)
+
+
+def test_incident_notes_fix_states_and_scope(kb):
+    add(kb, "INC-2024-001", "2024-01-10 10:00", (X,), extra="""
+        models: [{name: churn, version: '1'}]
+        action_items:
+          - {title: held one, type: detection, owner: o, due: 2024-02-01, status: done, completed: 2024-01-20}
+          - {title: new one, type: process, owner: o, due: 2025-12-01, status: done, completed: 2025-12-01}
+        """)
+    add(kb, "INC-2025-001", "2025-03-01 10:00", (X,), extra="services: [other]")
+    add(kb, "INC-2025-002", "2025-04-01 10:00", (Y,))
+    k = kb.load()
+    first = notes.incident_notes(k, "INC-2024-001", CTX)
+    assert "“held one” <small>(detection)</small>: done 2024-01-20; held: nothing it addressed came back" in first
+    assert ("“new one” <small>(process)</small>: done 2025-12-01; too early to tell: nothing it addressed has come "
+            "back so far; the window closes 2026-12-01.") in first
+    assert "names no service, model or data set" in notes.incident_notes(k, "INC-2025-002", CTX)
+    kb.write_config(recurrence_scope="category", recurrence_window_days=500)
+    k = kb.load()
+    second = notes.incident_notes(k, "INC-2025-001", CTX)
+    assert "within 500 days anywhere in the organisation had it too" in second
+    assert "(2024-01-10, 416 days earlier): <a" in second and " on " not in second.split("</li>")[0].split("</a>")[-1]
 
 
 def test_category_recurrence_notes(kb):
     k = sample(kb)
     note = notes.category_notes(k, X, CTX)
     assert note.startswith("<p><strong>2</strong> incidents had this root cause, from 2025-01-10 to 2025-03-05")
-    assert "<strong>1</strong> recurred it" in note and "recurrence rate 50%" in note
+    assert "<strong>1</strong> recurred it: an earlier incident on the same service, model or data set" in note
+    assert "recurrence rate 50%" in note
     assert "median 54 days" in note     # 2025-01-10 10:00 -> 2025-03-05 10:00
     assert '<a href="../../../incidents/inc-2025-002/">INC-2025-002</a>' in note
     assert "Fixes that did not hold: <strong>1</strong> done action item" in note
-    assert '<p class="admonition-title">Fixes that did not hold in this category</p>' in note
+    assert "<p><strong>Fixes that did not hold in this category</strong>" in note
+    assert "came back on fraud-api 44 days later</td>" in note
     assert "first occurrence" in note
 
 

@@ -13,6 +13,7 @@ from checkhelpers import rules, check, one_error, pos
 
 FINAL_OK = """\
 summary: It broke and we fixed it.
+services: [fraud-api]
 detected: 2025-06-01 10:10
 resolved: 2025-06-01 11:00
 root_causes:

@@ -57,22 +57,22 @@ def run_isolated(code: str, timeout: float = 60, memory_mb: int = 1536) -> dict:
 HEAD = "---\nid: INC-2025-001\ntitle: t\nstatus: draft\nseverity: SEV3\nstarted: 2025-06-01 10:00\n"
 
 
-@pytest.mark.parametrize("front, line, words", [
-    ("services: [a, b\nteam: x\n", 8, "did not find expected ',' or ']'"),
-    ("summary: 'unterminated\nteam: x\n", 9, "found unexpected end of stream"),
-    ("team: a: b\n", 7, "mapping values are not allowed"),
-    ("  team: indented\n", 7, None),
-    ("services:\n  - a\n  b: c\n", 9, "expected '-' indicator"),
-    ("\tteam: tab\n", 7, "tab"),
-    ("summary: |\n  text\n bad\n", 9, None),
+# The words after "invalid YAML: " are libyaml's (or PyYAML's pure parser's) and change
+# between releases; what we promise is one error, that it is YAML, and the line.
+@pytest.mark.parametrize("front, line", [
+    ("services: [a, b\nteam: x\n", 8),
+    ("summary: 'unterminated\nteam: x\n", 9),
+    ("team: a: b\n", 7),
+    ("  team: indented\n", 7),
+    ("services:\n  - a\n  b: c\n", 9),
+    ("\tteam: tab\n", 7),
+    ("summary: |\n  text\n bad\n", 9),
 ])
-def test_invalid_yaml_names_the_line(front, line, words):
+def test_invalid_yaml_names_the_line(front, line):
     [d] = errors(check(HEAD + front + "---\nBody\n"))
-    assert d.message.startswith("invalid YAML")
+    assert d.message.startswith("invalid YAML: ") and len(d.message) > len("invalid YAML: ")
     assert d.line == line, d.text()
     assert d.column >= 1
-    if words:
-        assert words in d.message
 
 
 def test_invalid_yaml_position_is_that_of_the_file():

@@ -1,6 +1,7 @@
 """Benchmarks of the knowledge base on a synthetic set of incidents.
 
     python tools/benchmark.py validate --n 10000 [--seed 0] [--repeat 3] [--keep DIR]
+    python tools/benchmark.py recurrence --n 10000 [--seed 0] [--repeat 3] [--keep DIR]
 
 Each subcommand generates N incidents with tools/synth.py into a temporary folder (or
 DIR), checks that they validate without an error or a warning, times its measures
@@ -239,19 +240,90 @@ def cmd_validate(args: argparse.Namespace) -> str:
         cleanup()
 
 
+# -- recurrence ---------------------------------------------------------------------------
+
+def cmd_recurrence(args: argparse.Namespace) -> str:
+    """Recurrence and fixes (SPEC section 6) on the loaded knowledge base, and the size of
+    incidents.json they give: the two figures of issue 13."""
+    from functools import partial
+
+    from pmkb.exports import incidents_json
+    from pmkb.graph import related_for
+    from pmkb.kb import Loader
+    from pmkb.metrics import compute_recurrence, failed_fixes, fixes_summary, recurrence
+    from pmkb.settings import load_settings
+    from pmkb.timestamps import today
+
+    facts = machine_facts()
+    root, gen_seconds, cleanup = make_kb(args.n, args.seed, args.keep)
+    try:
+        check_clean(root, args.n)
+        settings = load_settings(root / "mkdocs.yml")
+        kb = Loader().load(settings)
+        incidents, window, tz = kb.incidents, settings.recurrence_window_days, settings.tz
+        runs: dict[str, list[Clock]] = {"system": [], "category": []}
+        results = {}
+        for _ in range(args.repeat):
+            for scope in runs:
+                gc.collect()
+                with Clock() as clock:
+                    results[scope] = compute_recurrence(incidents, window, tz, scope)
+                runs[scope].append(clock)
+        # incidents.json as the site writes it (the knowledge base's own scope, `system`)
+        out = Path(tempfile.mkdtemp(prefix="pmkb-bench-json-")) / "incidents.json"
+        try:
+            with Clock() as write_clock, out.open("wb") as fh:
+                incidents_json(kb, partial(related_for, kb), partial(recurrence, kb), partial(failed_fixes, kb)).write(fh)
+            size = out.stat().st_size
+            records = json.loads(out.read_text(encoding="utf-8"))["incidents"]
+        finally:
+            shutil.rmtree(out.parent, ignore_errors=True)
+        part = {key: sum(len(json.dumps(r[key], ensure_ascii=False, separators=(",", ":"))) for r in records)
+                for key in ("recurrence_of", "failed_fixes", "related")}
+        rows = []
+        for scope, clocks in runs.items():
+            data = results[scope]
+            walls = [c.wall for c in clocks]
+            rows.append(f"| `compute_recurrence`, scope `{scope}` | {statistics.median(walls):.3f} | {min(walls):.3f} "
+                        f"| {statistics.median(c.cpu for c in clocks):.3f} "
+                        f"| {sum(r.is_recurrence for r in data.incidents.values()) / args.n:.0%} "
+                        f"| {sum(len(r.recurrence_of) for r in data.incidents.values()):,} "
+                        f"| {len(data.fixes):,} | {sum(len(v) for v in data.failed.values()):,} |")
+        fixes = fixes_summary(kb, today(tz))["overall"]
+        body = "\n".join([
+            f"| measure | wall, median of {args.repeat} (s) | wall, min (s) | CPU, median (s) | recurrence rate "
+            "| `recurrence_of` entries | fixes | fixes that did not hold |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|", *rows, "",
+            f"| incidents.json (scope `system`) | value |", "|---|---:|",
+            f"| bytes | {size:,} |", f"| bytes per incident | {size / args.n:,.0f} |",
+            f"| of which `recurrence_of`, per incident | {part['recurrence_of'] / args.n:,.0f} |",
+            f"| of which `failed_fixes`, per incident | {part['failed_fixes'] / args.n:,.0f} |",
+            f"| of which `related`, per incident | {part['related'] / args.n:,.0f} |",
+            f"| written in (s, related incidents included) | {write_clock.wall:.2f} |",
+            f"| fixes held / did not hold / pending (today {today(tz).isoformat()}) | "
+            f"{fixes['held']:,} / {fixes['did_not_hold']:,} / {fixes['pending']:,} |",
+        ])
+        facts["incidents"] = f"{args.n:,} (seed {args.seed}; generated in {gen_seconds:.1f} s)"
+        return report(f"Recurrence and fixes, {args.n:,} incidents", body, facts)
+    finally:
+        cleanup()
+
+
 # -- entry point -------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmarks of pmkb on synthetic incidents.")
     sub = ap.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="validation against the bare YAML parse")
-    for p, n, repeat in ((v, 10_000, 3),):
+    r = sub.add_parser("recurrence", help="recurrence and fixes, and the size of incidents.json")
+    for p, n, repeat in ((v, 10_000, 3), (r, 10_000, 3)):
         p.add_argument("--n", type=int, default=n, help=f"how many incidents (default {n})")
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--repeat", type=int, default=repeat, help=f"runs of each measure; the median is reported (default {repeat})")
         p.add_argument("--keep", type=Path, default=None, metavar="DIR",
                        help="generate into DIR and keep it (default: a temporary folder, removed)")
     v.set_defaults(run=cmd_validate)
+    r.set_defaults(run=cmd_recurrence)
     args = ap.parse_args(argv)
     print(args.run(args), end="")
     return 0

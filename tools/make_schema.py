@@ -92,6 +92,11 @@ schema = {
                                               "kind": {"title": "Kind", "description": "The kind of event.",
                                                        "enum": ["trigger", "detection", "escalation", "diagnosis", "mitigation", "resolution", "deploy", "data", "communication", "other"]}}}},
         "related": text_list("Related incidents", "Ids of related incidents; each must exist."),
+        "links": {"type": "array", "title": "Links", "description": "Where else the incident lives: the chat channel, the tickets, the original document, the status page.",
+                  "items": {"type": "object", "title": "Link", "description": "One place, with the words to show for it.",
+                            "required": ["title", "url"], "additionalProperties": False,
+                            "properties": {"title": text("Link title", "What the link leads to, e.g. 'Incident channel #inc-2025-014'.", minLength=1, maxLength=200),
+                                           "url": text("URL", "The address, http:// or https:// only.", pattern=r"^https?://[^\s<>\"]+$")}}},
         "tags": text_list("Tags", "Free tags, lower-case (no capital letters).", pattern=r"^[^A-Z]+$"),
     },
     "$defs": {

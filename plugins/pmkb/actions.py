@@ -18,11 +18,14 @@ from markupsafe import escape
 
 from .blocks import PageLinks, figure_table
 from .htmlutil import rel_url
-from .metrics import fix_outcomes
+from .metrics import failed_fixes, fixes_summary
 from .model import ActionItem, Incident
+from .overdue import NO_TEAM, by_team, overdue_items
 from .pages import Filling, Page, SiteContext, StaticFile, fragments_only, incident_src, placeholder
+from .recurrence_notes import failure_table
 from .render import plain
-from .trends import LIST_LIMIT, admonition, md_text, metrics_link, percent, rel, table
+from .trends import (LIST_LIMIT, SEARCH_EXCLUDED, admonition, fix_rule, fix_type_table, md_text, metrics_link,
+                     percent, rel, table)
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -42,6 +45,9 @@ GROUPS = {
     "wont-do": ("Won't do", WONT),
 }
 INDEX_ROWS = 100   # rows per status on the ledger page; the status pages list them all
+OVERDUE_ORDER = ("Open or in progress past their due date. The most severe incidents first; among them, items "
+                 "whose problem <em>came back since</em> they were due (a later incident on one of the same "
+                 "systems with a root-cause category the item addresses); then the longest overdue.")
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,10 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     in-progress.md, done.md, wont-do.md)."""
     today = ctx.today
     all_entries = entries(kb)
+    ranked = overdue_items(kb, today)
+    came_back = {(o.incident.id, o.item.position): o.came_back for o in ranked}
     groups = {
-        "overdue": sorted((e for e in all_entries if e.item.overdue(today)), key=_due_key),
+        "overdue": [Entry(o.incident, o.item) for o in ranked],
         "open": sorted((e for e in all_entries if e.item.status == "open" and not e.item.overdue(today)), key=_due_key),
         "in-progress": sorted((e for e in all_entries if e.item.status == "in-progress" and not e.item.overdue(today)),
                               key=_due_key),
@@ -88,7 +96,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     # The tables (tens of thousands of rows in a large knowledge base) are the pages'
     # fragments, made by `Page.make`: apart from the page, beside MkDocs.
     tables: dict[str, Callable[[], str]] = {}
-    md = ["# Action items\n\n",
+    md = [f"---\n{SEARCH_EXCLUDED}---\n\n# Action items\n\n",
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
           f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
           f"an item is **overdue** when it is open or in progress and its due date is before today. "
@@ -105,13 +113,12 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         title, page = GROUPS[g]
         md.append(f"\n## {title} ({len(rows)})\n\n")
         if g == "overdue" and rows:
-            md.append(admonition("warning", f"{len(rows)} overdue",
-                                 "Open or in progress past their due date, the longest overdue first.") + "\n")
+            md.append(admonition("warning", f"{len(rows)} overdue", OVERDUE_ORDER) + "\n")
         if len(rows) > INDEX_ROWS:
             md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel(INDEX, page)}).\n\n")
         if rows:
             tables[g] = partial(_item_table, kb, rows[:INDEX_ROWS], INDEX, today, directory_urls,
-                                overdue_col=g == "overdue")
+                                overdue_col=g == "overdue", came_back=came_back)
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
@@ -120,6 +127,15 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
 
     # The breakdowns and the fixes that did not hold are fragments too: the latter needs the
     # recurrence relation, which the build's main process does not work out.
+    md.append("\n## By team\n\n")
+    if kb.taxonomy.teams and all_entries:
+        tables["teams"] = partial(_team_rollup, kb, today)
+        md.append(placeholder("teams") + "\n")
+    elif all_entries:
+        md.append("The taxonomy lists no teams, so items are not rolled up by team: add `teams` (each with its "
+                  "`members`) to the taxonomy file.\n")
+    else:
+        md.append("No action items.\n")
     md.append("\n## By owner\n\n")
     if all_entries:
         tables["owners"] = partial(_breakdown, all_entries, _owner, "Owner", today)
@@ -133,11 +149,11 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     else:
         md.append("No action items.\n")
     md.append("\n## Fixes that did not hold\n\n")
-    tables["failed"] = partial(_failed_fixes, kb, INDEX, directory_urls)
+    tables["failed"] = partial(_failed_fixes, kb, INDEX, today, directory_urls)
     md.append(placeholder("failed") + "\n")
 
     pages = [Page(INDEX, "Action items", "".join(md), in_nav=True, make=partial(_made, tables))]
-    notes = {"overdue": "Open or in progress past their due date, the longest overdue first.",
+    notes = {"overdue": OVERDUE_ORDER,
              "open": "Not started and not yet due, the soonest due first.",
              "in-progress": "Started and not yet due, the soonest due first.",
              "done": "Most recently completed first; items without a completion date last (they cannot show "
@@ -145,10 +161,10 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
              "wont-do": "Decided against, the latest due date first."}
     for g, (title, page) in GROUPS.items():
         rows = groups[g]
-        body = (f"# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
+        body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel(page, INDEX)}). {notes[g]}\n\n" +
                 (placeholder("list") + "\n" if rows else "None.\n"))
         listing = {"list": partial(_item_table, kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
-                                 completed_col=g == "done")} if rows else {}
+                                 completed_col=g == "done", came_back=came_back)} if rows else {}
         pages.append(Page(page, f"{title} action items", body, make=partial(_made, listing)))
     return pages, []
 
@@ -178,7 +194,8 @@ def _ticket(url: str | None) -> str:
 
 
 def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, directory_urls: bool, *,
-                overdue_col: bool = False, completed_col: bool = False) -> str:
+                overdue_col: bool = False, completed_col: bool = False,
+                came_back: dict[tuple[str, int], tuple[str, ...]] | None = None) -> str:
     """An HTML table of action items. HTML rather than Markdown: the status pages of a
     large knowledge base hold tens of thousands of rows, and Markdown would parse them
     for tens of seconds. It goes in as a page fragment, after Markdown ran. Five columns,
@@ -199,13 +216,42 @@ def _item_table(kb: "KnowledgeBase", rows: list[Entry], src: str, today: date, d
         if completed_col:
             cells.append(it.completed.isoformat() if it.completed else "–")
         ticket = _ticket(it.ticket)
-        cells += [f"{plain(it.title)}<br><small>{plain(it.type)}{' · ' + ticket if it.ticket else ''}</small>",
+        back = (came_back or {}).get((inc.id, it.position), ()) if overdue_col else ()
+        if back:
+            links = ", ".join(f'<a href="{escape(rel_url(src, incident_src(b), directory_urls))}">{escape(b)}</a>'
+                              for b in back[:3]) + (f" and {len(back) - 3} more" if len(back) > 3 else "")
+            back_html = f'<br><small class="pmkb-came-back">came back since it was due: {links}</small>'
+        else:
+            back_html = ""
+        cells += [f"{plain(it.title)}<br><small>{plain(it.type)}{' · ' + ticket if it.ticket else ''}</small>{back_html}",
                   str(plain(it.owner)), STATUS_TITLES.get(it.status) or str(plain(it.status)),
                   f'<a href="{href[inc.id]}">{escape(inc.id)}</a> <small>{plain(inc.severity)}</small>'
                   f"<br><small>{plain(inc.title)}</small>"]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "\n".join(out)
+
+
+def _team_rollup(kb: "KnowledgeBase", today: date) -> str:
+    """Items by the owner's team (the taxonomy's `teams`): where a lead takes overdue work."""
+    titles = {t.id: t.title for t in kb.taxonomy.teams}
+    rows = []
+    groups = by_team(kb, today)
+    # most overdue first, then most open work (as owners); "no team recorded" last
+    ranked = sorted(groups, key=lambda t: (t == NO_TEAM, -sum(i.overdue(today) for _, i in groups[t]),
+                                           -sum(i.is_open for _, i in groups[t])))
+    for team in ranked:
+        pairs = groups[team]
+        items = [item for _, item in pairs]
+        c = Counter(i.status for i in items)
+        owners = sorted({i.owner for i in items})
+        name = f"<em>{NO_TEAM}</em>" if team == NO_TEAM else f"{plain(titles[team])} <code>{plain(team)}</code>"
+        rows.append([name, str(len(owners)), str(len(items)), str(sum(i.overdue(today) for i in items)),
+                     str(c["open"]), str(c["in-progress"]), str(c["done"]), percent(completion_rate(items))])
+    note = ("<p>Each item counts for its owner's team, from the <code>teams</code> of the taxonomy (an owner "
+            "that is a team's id counts for that team).</p>")
+    return note + figure_table(["Team", "owners", "items", "overdue", "open", "in progress", "done", "completion rate"],
+                               rows)
 
 
 def _owner(e: Entry) -> str:
@@ -235,36 +281,21 @@ def _breakdown(all_entries: list[Entry], key, label: str, today: date, order: tu
     return figure_table([label, "items", "overdue", "open", "in progress", "done", "won't do", "completion rate"], rows)
 
 
-def _failed_fixes(kb: "KnowledgeBase", src: str, directory_urls: bool) -> str:
-    outcomes = list(fix_outcomes(kb).values())
-    if not outcomes:
-        return ("<p>No fix has failed so far: no done action item was followed by a recurrence of a category it "
-                "addressed.</p>")
-    # One row per done item (what a lead revisits), the ones followed by most recurrences first.
-    outcomes.sort(key=lambda o: (-o.later_count, kb.by_id[o.incident].order_key, o.position))
-    pairs = sum(o.later_count for o in outcomes)
-    out = [f"<p><strong>{len(outcomes)}</strong> done action item{'s' if len(outcomes) != 1 else ''} did not prevent "
-           f"a later recurrence: the item was completed before a later incident started, and that incident recurs a "
-           f"category the item addressed. Together they were followed by {pairs} such recurrence"
-           f"{'s' if pairs != 1 else ''}. Most repeated first.</p>"]
-    if len(outcomes) > LIST_LIMIT:
-        out.append(f"<p>The first {LIST_LIMIT} of {len(outcomes)}; <code>failed_fixes</code> in incidents.json has "
-                   "them all.</p>")
-    tz = kb.settings.tz
-    w = PageLinks(kb, src, directory_urls)
-    # Five columns, the item's type and completion in small print under its title, and the
-    # later incidents one per line: seven columns did not fit the page (the last one was
-    # squeezed to a few letters' width).
-    rows = []
-    for o in outcomes[:LIST_LIMIT]:
-        item = kb.by_id[o.incident].action_items[o.position]
-        later = [f"{w.incident(b)} <small>{kb.by_id[b].started.astimezone(tz).date().isoformat()}</small>"
-                 for b in o.first_later]
-        if o.later_count > len(o.first_later):
-            later.append(f"<small>and {o.later_count - len(o.first_later)} more</small>")
-        done = f" · completed {item.completed.isoformat()}" if item.completed else ""
-        rows.append([w.incident(o.incident), f"{plain(item.title)}<br><small>{plain(item.type)}{done}</small>",
-                     ", ".join(w.category(c) for c, _ in o.categories), str(o.later_count), "<br>".join(later)])
-    out.append(figure_table(["Earlier incident", "Action item", "Category recurred", "later incidents", "first ones"],
-                            rows, ["l", "l", "l", "r", "l"], css_class="pmkb-fixes"))
+def _failed_fixes(kb: "KnowledgeBase", src: str, today: date, directory_urls: bool) -> str:
+    """The fixes that did not hold: how many of the fixes did, per action type, and the list,
+    the most recent failure first. About systems and kinds of fixes: no owner is named."""
+    fixes = fixes_summary(kb, today)
+    o = fixes["overall"]
+    out = [f"<p>{fix_rule(kb)} Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''}, "
+           f"{o['did_not_hold']} did not hold, {o['held']} held and {o['pending']} {'is' if o['pending'] == 1 else 'are'} "
+           f"pending: hold rate {percent(o['hold_rate'])} (held / (held + did not hold)).</p>",
+           fix_type_table(fixes)]
+    failures = [f for inc in reversed(kb.incidents) for f in failed_fixes(kb).get(inc.id, ())]
+    if not failures:
+        out.append("<p>No fix has failed so far.</p>")
+        return "\n".join(out)
+    out.append(f"<p>Each fix that did not hold, once, where its problem first came back; the most recent first"
+               f"{'' if len(failures) <= LIST_LIMIT else f' ({LIST_LIMIT} of {len(failures)}; <code>failed_fixes</code> in incidents.json has them all)'}."
+               "</p>")
+    out.append(failure_table(PageLinks(kb, src, directory_urls), failures[:LIST_LIMIT], len(failures)))
     return "\n".join(out)

@@ -111,11 +111,12 @@ def _draw_lines(spec: dict[str, Any]) -> Figure:
 
 def _plot_series(ax: Any, values: list[float | None], weak: list[bool], color: str, style: str, label: str) -> None:
     xs = [i for i, v in enumerate(values) if v is not None]
-    ys = [values[i] for i in xs]
     if not xs:
         ax.plot([], [], style, color=color, label=label)
         return
-    ax.plot(xs, ys, style, color=color, linewidth=2, label=label)
+    # NaN breaks the line: a period without a value is a gap, not a line drawn across it
+    ax.plot(range(len(values)), [float("nan") if v is None else v for v in values], style, color=color,
+            linewidth=2, label=label)
     solid = [i for i in xs if not weak[i]]
     hollow = [i for i in xs if weak[i]]
     if solid:

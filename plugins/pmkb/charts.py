@@ -41,6 +41,7 @@ PALETTE = ("#4597e7", "#df7824", "#59a14f", "#e15759", "#b07aa1",
            "#3f9f98", "#b08e28", "#8d8d8d", "#9c755f", "#d36f8a")
 # Most severe first, as the taxonomy lists severities: red to blue.
 SEVERITY_COLORS = ("#e15759", "#df7824", "#b08e28", "#4597e7", "#3f9f98", "#b07aa1")
+UNKNOWN_COLOR = "#9e9e9e"      # an unrated severity, a value not recorded: grey, never a finding
 
 _RC = {
     "svg.hashsalt": "pmkb",

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import click
 
+from .addresses import docs_clash_diagnostics
 from .diagnostics import FORMATTERS, Diagnostic
 from .engines import DEFAULT_ENGINE, ENGINES, Engine, EngineError, check_installed
 from .engines import build as run_build, serve as run_serve
-from .frontmatter import ReadProblem
+from .files import FileProblem, read_bounded
+from .frontmatter import MAX_BYTES, ReadProblem
 from .kb import KnowledgeBaseError, Loader, NoIncidentsFolder
 from .newincident import NewIncidentError, create_incident
 from .settings import Settings, SettingsError, load_settings
@@ -69,9 +71,13 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str, config_file: Path 
         click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
         sys.exit(2)
     try:
-        checked = Loader().check(settings, only=list(paths) if paths else None)
+        loader = Loader()
+        checked = loader.check(settings, only=list(paths) if paths else None)
         diags: list[Diagnostic] = checked.diagnostics
         count = checked.valid
+        if not paths and not any(d.is_error for d in diags):
+            # what the site build refuses, reported here first: files of docs/ that clash
+            diags = diags + docs_clash_diagnostics(settings, lambda: loader.load(settings))
     except NoIncidentsFolder as exc:  # nothing to validate: "could not run"
         click.echo(FORMATTERS[fmt](exc.diagnostics), nl=False)
         sys.exit(2)
@@ -116,9 +122,11 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
     """
     settings = _settings(config_file)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        click.echo(f"pmkb: cannot read {path}: {exc.strerror or exc}", err=True)
+        # bounded like every incident read: /dev/zero or a pipe is a message, not a hang
+        data = read_bounded(path, MAX_BYTES, "file")
+    except FileProblem as exc:
+        message = str(exc) if exc.size is None else f"the file is {exc.size:,} bytes; an incident file may be at most 1 MiB"
+        click.echo(f"pmkb: {path}: {message}", err=True)
         sys.exit(2)
     try:
         draft = read_incident_like(data, path)
@@ -137,7 +145,7 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
         click.echo(f"pmkb: note: not categories of the taxonomy, so they match nothing: {', '.join(unknown)}", err=True)
     matches = find_similar(kb, draft, limit or None)
     if fmt == "json":
-        click.echo(json.dumps([m.to_dict() for m in matches], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([m.to_dict() for m in matches], indent=2, ensure_ascii=False, allow_nan=False))
         return
     if not (draft.categories or draft.models or draft.services):
         click.echo(f"pmkb: {path} names no root-cause categories, models or services yet; add them to find similar incidents",
@@ -196,16 +204,26 @@ def build(engine: str, site_dir: Path | None, strict: bool, config_file: Path | 
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @engine_option
-@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
-              help="Address of the preview server.")
+@click.option("-a", "--dev-addr", "address", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Where to listen (loopback by default).")
 @config_option
-def serve(engine: str, dev_addr: str, config_file: Path | None) -> None:
-    """Live preview of the whole site, rebuilt when an incident, a docs page or the settings change."""
+def serve(paths: tuple[Path, ...], engine: str, address: str, config_file: Path | None) -> None:
+    """Live preview. With PATHs: a fast preview of those incidents against the whole
+    knowledge base, refreshed on save. Without: the whole site, built by the chosen engine
+    and rebuilt when an incident, a docs page or the settings change."""
     settings = _settings(config_file)
+    if paths:
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            click.echo(f"pmkb: no such file: {', '.join(map(str, missing))}", err=True)
+            sys.exit(2)
+        from .preview_server import run   # the preview's imports only when previewing
+        sys.exit(run(settings, config_file or Path("mkdocs.yml"), list(paths), address))
     chosen = _engine(engine)
     try:
-        code = run_serve(chosen, _config_path(config_file), settings, dev_addr, _say)
+        code = run_serve(chosen, _config_path(config_file), settings, address, _say)
     except StagingError as exc:
         click.echo(f"pmkb: {exc}", err=True)
         sys.exit(2)

@@ -56,7 +56,7 @@ def format_github(diags: Iterable[Diagnostic]) -> str:
 
 
 def format_json(diags: Iterable[Diagnostic]) -> str:
-    return json.dumps([asdict(d) for d in diags], indent=2, ensure_ascii=False) + "\n"
+    return json.dumps([asdict(d) for d in diags], indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 FORMATTERS = {"text": format_text, "github": format_github, "json": format_json}

@@ -8,7 +8,7 @@ from typing import IO, Any, Callable
 
 from .graph import Related
 from .kb import KnowledgeBase
-from .metrics import FixPair, IncidentRecurrence, durations
+from .metrics import FixFailure, IncidentRecurrence, durations
 from .model import Incident
 from .pages import StaticFile, StreamedFile
 from .schema import SCHEMA_PATH
@@ -36,9 +36,9 @@ def normalised_front_matter(inc: Incident) -> dict[str, Any]:
     return out
 
 
-def incident_record(inc: Incident, related: list[Related], recurrence: IncidentRecurrence | None) -> dict[str, Any]:
-    """One incident of incidents.json without `failed_fixes`, which `incidents_json` writes
-    straight into the file (millions of entries in a large knowledge base)."""
+def incident_record(inc: Incident, related: list[Related], recurrence: IncidentRecurrence | None,
+                    failed: tuple[FixFailure, ...] = ()) -> dict[str, Any]:
+    """One incident of incidents.json: the front matter as given, then the computed fields."""
     record = normalised_front_matter(inc)
     record.update(
         url=inc.url,
@@ -47,36 +47,25 @@ def incident_record(inc: Incident, related: list[Related], recurrence: IncidentR
         recurs=list(recurrence.recurs) if recurrence else [],
         recurrence_of=list(recurrence.recurrence_of) if recurrence else [],
         related=[r.id for r in related],
+        failed_fixes=[{"incident": f.incident, "action": f.action, "title": f.title, "categories": list(f.categories)}
+                      for f in failed],
     )
     return record
 
 
 def incidents_json(kb: KnowledgeBase, related: Callable[[], Mapping[str, list[Related]]],
                    recurrence: Callable[[], dict[str, IncidentRecurrence]],
-                   failed_fixes: Callable[[], Mapping[str, tuple[FixPair, ...]]]) -> StreamedFile:
-    """`incidents.json`, written record by record; what it needs is computed when it is
-    written (in the site build's second process).
-
-    `failed_fixes` grows with the square of a category's incidents by its definition (a late
-    incident of a common category lists every done fix of that category ever made): millions
-    of entries at 10,000 incidents. Each (incident, action) pair is encoded once and the
-    file is streamed, so memory stays at one record, not one dict per entry.
-    """
+                   failed_fixes: Callable[[], Mapping[str, tuple[FixFailure, ...]]]) -> StreamedFile:
+    """`incidents.json`, written record by record (memory stays at one record, whatever
+    the size of the knowledge base); what it needs is computed when it is written (in
+    the site build's second process). Each fix appears in `failed_fixes` at most once in
+    the whole file, so the file grows with the incidents and their fixes."""
     def write(out: IO[bytes]) -> None:
         related_of, rec_of, failed_of = related(), recurrence(), failed_fixes()
-        encoded: dict[FixPair, str] = {}
         out.write(b'{"incidents":[')
         for k, inc in enumerate(kb.incidents):
-            record = incident_record(inc, related_of.get(inc.id, []), rec_of.get(inc.id))
-            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-            fixes = []
-            for pair in failed_of.get(inc.id, ()):
-                piece = encoded.get(pair)
-                if piece is None:
-                    piece = encoded[pair] = json.dumps({"incident": pair[0], "action": pair[1]}, separators=(",", ":"))
-                fixes.append(piece)
-            # action: the item's 0-based position in that incident's action_items
-            out.write(((b"," if k else b"") + (text[:-1] + ',"failed_fixes":[' + ",".join(fixes) + "]}").encode("utf-8")))
+            record = incident_record(inc, related_of.get(inc.id, []), rec_of.get(inc.id), failed_of.get(inc.id, ()))
+            out.write((b"," if k else b"") + json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"))
         out.write(b"]}")
     return StreamedFile("incidents.json", write)
 

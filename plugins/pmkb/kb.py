@@ -6,6 +6,7 @@ content, so a `mkdocs serve` rebuild after editing one incident re-checks only t
 
 from __future__ import annotations
 
+import errno
 import gc
 import multiprocessing
 import os
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .diagnostics import Diagnostic, sort_key
+from .facets import FACETS, name_variants
+from .files import FileProblem, can_read, folder_problem, read_bounded, walk
 from .frontmatter import MAX_BYTES
 from .model import Incident
 from .schema import load_checker
@@ -62,22 +65,10 @@ def is_excluded(rel_parts: Iterable[str]) -> bool:
 
 
 def discover(incidents_dir: Path) -> tuple[list[Path], list[Path]]:
-    """(incident files, asset files), sorted, below incidents_dir."""
-    md, other = [], []
-    for dirpath, dirnames, filenames in os.walk(incidents_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
-        # os.walk does not enter linked folders; list them so _assets reports them instead of
-        # their content vanishing from the site without a word
-        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        if linked:
-            other.extend(Path(dirpath) / d for d in linked)
-            dirnames[:] = [d for d in dirnames if d not in linked]
-        folder = Path(dirpath)  # once per folder: making a Path from a string is the slow part
-        for name in sorted(filenames):
-            if name.startswith(("_", ".")):
-                continue
-            (md if name.endswith(".md") else other).append(folder / name)
-    return md, other
+    """(incident files, other files), sorted, below incidents_dir; what cannot be read is left
+    out here (`walk` reports it, for the loader)."""
+    found = walk(incidents_dir)
+    return found.incidents, found.others
 
 
 class Loader:
@@ -115,20 +106,24 @@ class Loader:
 
     def _gather(self, settings: Settings, only: list[Path] | None, build: bool
                 ) -> tuple[Rules, list[FileResult], list[Asset], list[Diagnostic], set[str]]:
-        if not settings.incidents_dir.is_dir():
+        problem = folder_problem(settings.incidents_dir)
+        if problem is not None:
             raise NoIncidentsFolder([Diagnostic(settings.shown(settings.incidents_dir), 1, 1, "error",
-                                                "the incidents folder does not exist; create it or fix 'incidents_dir' in mkdocs.yml")])
+                                                f"the incidents folder {problem}")])
         rules = self.rules(settings)
-        rules_key = (settings.taxonomy.read_bytes(), settings.timezone)
+        rules_key = (rules.taxonomy, settings.timezone)
         if rules_key != self._rules_key:
             self._cache.clear()
             self._rules_key = rules_key
-        md_files, other = discover(settings.incidents_dir)
-        extra = [p for p in (only or []) if p.resolve() not in {m.resolve() for m in md_files}]
+        found = walk(settings.incidents_dir)
+        md_files = found.incidents
+        extra = [p for p in (only or []) if _resolved(p) not in {_resolved(m) for m in md_files}]
         with _gc_paused():
             results = self._check_all(settings, rules, md_files + extra, build)
-        assets, asset_diags = _assets(settings, other)
-        diags = _cross_file(results) + asset_diags
+        assets, asset_diags = _assets(settings, found.others)
+        diags = _cross_file(results) + _span_warnings(results) + asset_diags
+        diags += _asset_clashes(settings, results, assets)
+        diags += [Diagnostic(settings.shown(path), 1, 1, "error", message) for path, message in found.problems]
         for r in results:
             diags.extend(r.diagnostics)
         if only is not None:
@@ -240,23 +235,11 @@ def _outcome(fut: Future, span: tuple[int, int]) -> list[tuple[str, FileResult]]
 def _read_and_check(abs_path: str, rel: str, shown: str, rules: Rules, build: bool = True) -> tuple[str, FileResult]:
     D = Diagnostic
     try:
-        # os.open/os.read rather than open(): a third of the cost for small files. And asking
-        # for what is there: a read of MAX_BYTES + 1 allocates 1 MiB for every 7 KB file.
-        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            size = os.fstat(fd).st_size
-            if size > MAX_BYTES:
-                return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"the file is {size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")])
-            data = os.read(fd, size + 1)
-            while len(data) != size and len(data) <= MAX_BYTES:  # it grew meanwhile, or a short read
-                more = os.read(fd, MAX_BYTES + 1 - len(data))
-                if not more:
-                    break
-                data += more
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", f"cannot read the file: {exc.strerror or exc}")])
+        data = read_bounded(abs_path, MAX_BYTES)
+    except FileProblem as exc:
+        message = str(exc) if exc.size is None else (
+            f"the file is {exc.size:,} bytes; an incident file may be at most 1 MiB (move logs and dumps into a linked asset)")
+        return "", FileResult(rel, shown, None, [D(shown, 1, 1, "error", message)])
     try:
         dig = digest(data) if build else ""  # the digest keys the cache, which validation does not fill
         return dig, check_file(data, rel, shown, rules, build, dig)
@@ -320,31 +303,100 @@ class _Names:
 
 def _rel(settings: Settings, path: Path) -> str:
     try:
-        return path.resolve().relative_to(settings.incidents_dir).as_posix()
+        return _resolved(path).relative_to(settings.incidents_dir).as_posix()
     except ValueError:
         return path.name
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):   # a link loop: compared as written
+        return path.absolute()
+
+
 def _assets(settings: Settings, files: list[Path]) -> tuple[list[Asset], list[Diagnostic]]:
+    """The files that are published beside the incidents; every other one a diagnostic."""
     assets, diags = [], []
     root = settings.incidents_dir
+
+    def problem(path: Path, message: str) -> None:
+        diags.append(Diagnostic(settings.shown(path), 1, 1, "error", message))
+
     for path in files:
-        real = path.resolve()
-        if real.is_dir():
-            diags.append(Diagnostic(settings.shown(path), 1, 1, "error",
-                                    "this folder is a link; linked folders are not followed, so nothing in it would be "
-                                    "published: copy the files in instead"))
-            continue
-        if not real.exists():
-            diags.append(Diagnostic(settings.shown(path), 1, 1, "error", "this file is a link to a file that does not exist"))
-            continue
-        if not real.is_relative_to(root):
-            # A link pointing out of the knowledge base would publish whatever it points at.
-            diags.append(Diagnostic(settings.shown(path), 1, 1, "error",
-                                    "this file is a link to a place outside the incidents folder; copy the file in instead"))
+        linked = path.is_symlink()
+        if linked:
+            try:
+                real = Path(os.path.realpath(path, strict=True))
+            except (OSError, RuntimeError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+                problem(path, "this file is a symbolic link that loops (it points, in the end, at itself); fix or remove it"
+                        if loop else "this file is a link to a file that does not exist")
+                continue
+            if real.is_dir():
+                problem(path, "this folder is a link; linked folders are not followed, so nothing in it would be "
+                              "published: copy the files in instead")
+                continue
+            if not real.is_relative_to(root):
+                # A link pointing out of the knowledge base would publish whatever it points at.
+                problem(path, "this file is a link to a place outside the incidents folder; copy the file in instead")
+                continue
+        else:
+            real = path
+        unreadable = can_read(real)
+        if unreadable is not None:
+            # MkDocs would copy it: a pipe hangs the build, an unreadable file ends it in a traceback
+            problem(path, unreadable)
             continue
         assets.append(Asset(path.relative_to(root).as_posix(), real))
     return assets, diags
+
+
+# Incidents whose start lies this far from all the others are reported: a typo year (0202 for
+# 2022) passes every check of its own file, and then stretches every trend over centuries.
+SPAN_GAP_DAYS = 3653   # ten years
+
+
+def _span_warnings(results: list[FileResult]) -> list[Diagnostic]:
+    """A warning for each start date outside the knowledge base's main span.
+
+    The starts are split where two neighbours lie more than SPAN_GAP_DAYS apart; the largest
+    run (the latest, of equal ones) is the knowledge base's span, and every start outside it
+    a likely typo."""
+    dated = sorted((r.started, r.shown, r) for r in results if r.started is not None)
+    if len(dated) < 2:
+        return []
+    runs: list[list[FileResult]] = [[dated[0][2]]]
+    for (before, _, _), (after, _, r) in zip(dated, dated[1:]):
+        if (after - before).days > SPAN_GAP_DAYS:
+            runs.append([])
+        runs[-1].append(r)
+    if len(runs) == 1:
+        return []
+    main = max(range(len(runs)), key=lambda k: (len(runs[k]), k))
+    first, last = runs[main][0].started, runs[main][-1].started
+    assert first is not None and last is not None
+    out = []
+    for k, run in enumerate(runs):
+        if k == main:
+            continue
+        for r in run:
+            assert r.started is not None
+            years = abs((r.started - (first if r.started < first else last)).days) // 365
+            out.append(Diagnostic(r.shown, *r.started_at, "warning",
+                                  f"started: {r.started.year:04d} is {years:,} years away from the other incidents "
+                                  f"({first.year}-{last.year}); is the year a typo? (it also stretches the monthly trends)"))
+    return out
+
+
+def _asset_clashes(settings: Settings, results: list[FileResult], assets: list[Asset]) -> list[Diagnostic]:
+    """An asset published where a generated page lands (the index, an incident's page)."""
+    pages = {"index.html": "the incident index"}
+    pages.update((f"{r.id.lower()}/index.html", f"the page of {r.id}") for r in results if r.id)
+    root = settings.incidents_dir
+    return [Diagnostic(settings.shown(root / a.path), 1, 1, "error",
+                       f"this file would replace {pages[a.path]} in the site (both are incidents/{a.path}); rename it")
+            for a in assets if a.path in pages]
 
 
 def _cross_file(results: list[FileResult]) -> list[Diagnostic]:
@@ -369,6 +421,30 @@ def _cross_file(results: list[FileResult]) -> list[Diagnostic]:
             if rid not in ids:
                 diags.append(Diagnostic(r.shown, line, col, "error",
                                         f"related: no incident has the id '{rid}'{did_you_mean(rid, ids)}"))
+    return diags + _name_variants(results)
+
+
+def _name_variants(results: list[FileResult]) -> list[Diagnostic]:
+    """A warning at every spelling of a name that other files write differently only by
+    case or punctuation (GitHub / Github, DataDog / data-dog): recurrence, the trends and
+    the name's page would count them as two."""
+    uses: dict[str, dict[str, int]] = {k: {} for k in FACETS}
+    for r in results:
+        for kind, value in {(k, v) for k, v, _, _ in r.names}:
+            uses[kind][value] = uses[kind].get(value, 0) + 1
+    variants = name_variants(uses)
+    diags = []
+    for r in results:
+        for kind, value, line, col in r.names:
+            v = variants.get((kind, value))
+            if v is None:
+                continue
+            facet = FACETS[kind]
+            diags.append(Diagnostic(r.shown, line, col, "warning",
+                                    f"{facet.field}: '{value}' differs from '{v.usual}' ({v.uses} incident"
+                                    f"{'s' if v.uses != 1 else ''}) only by case or punctuation (did you mean "
+                                    f"'{v.usual}'?); write the {facet.noun} the same way everywhere, or recurrence "
+                                    f"and the trends count two {facet.plural}"))
     return diags
 
 

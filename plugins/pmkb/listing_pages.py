@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import partial
 
-from .htmlutil import rel_url
+from .htmlutil import rel_url, yaml_string
 from .kb import KnowledgeBase
 from .model import Incident
 from .pages import Filling, Page, SiteContext, category_src, fragments_only, incident_src, placeholder
@@ -26,22 +26,31 @@ def index_page(kb: KnowledgeBase, directory_urls: bool = True) -> Page:
     return Page(INDEX, "Incidents", md, in_nav=True, make=partial(_index_fragments, kb, directory_urls))
 
 
+# The index's columns: (sort key, title); pmkb.js sorts by them.
+_COLUMNS = (("id", "ID"), ("title", "Title"), ("sev", "Severity"), ("date", "Started"), ("status", "Status"),
+            ("cat", "Root-cause categories"))
+
+
 def _index_fragments(kb: KnowledgeBase, directory_urls: bool) -> Filling:
     src, tz = INDEX, kb.settings.tz
+    rank = kb.taxonomy.severity_rank
     rows = []
     for inc in _newest_first(kb):
         local = inc.started.astimezone(tz)
         rows.append({"i": inc, "href": rel_url(src, incident_src(inc.id), directory_urls),
-                     "date": local.date().isoformat(), "year": local.year})
+                     "date": local.date().isoformat(), "year": local.year, "rank": rank.get(inc.severity, len(rank)),
+                     "models": list(dict.fromkeys(m.name for m in inc.models))})
     cats = sorted({c for i in kb.incidents for c in i.categories})
     filters = [
         {"key": "sev", "label": "Severity", "options": [s.id for s in kb.taxonomy.severities]},
         {"key": "cat", "label": "Category", "options": cats},
         {"key": "svc", "label": "Service", "options": sorted({s for i in kb.incidents for s in i.services})},
+        {"key": "model", "label": "Model", "options": sorted({m for r in rows for m in r["models"]})},
         {"key": "team", "label": "Team", "options": sorted({i.team for i in kb.incidents if i.team})},
         {"key": "year", "label": "Year", "options": sorted({r["year"] for r in rows}, reverse=True)},
     ]
-    return fragments_only(render_blocks("index.html.j2", rows=rows, filters=filters, count=len(rows),
+    columns = [{"key": k, "title": t} for k, t in _COLUMNS]
+    return fragments_only(render_blocks("index.html.j2", rows=rows, filters=filters, columns=columns, count=len(rows),
                                         finals=sum(i.status == "final" for i in kb.incidents)))
 
 
@@ -78,7 +87,7 @@ def category_pages(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = T
         layer = tax.layer(cat.layer)
         incs = members[cat_id]
         sev = Counter(i.severity for i in incs)
-        out = ["---", f'title: "{plain(cat.title)}"', "---", "",
+        out = ["---", f"title: {yaml_string(str(plain(cat.title)))}", "---", "",
                f'<h1>{plain(cat.title)} <code>{plain(cat_id)}</code></h1>', "",
                f'<p class="pmkb-lead">{plain(cat.description)}</p>', "",
                f'<p>Layer: <a href="{rel_url(src, "categories/index.md", directory_urls)}">{plain(layer.title if layer else cat.layer)}</a>. '

@@ -11,14 +11,14 @@ import statistics
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from itertools import chain
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from .model import Incident
-from .timestamps import minutes_between
+from .timestamps import minutes_between, shift
+from .timestamps import today as current_date
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -92,10 +92,20 @@ def quarter_key(dt: datetime, tz: tzinfo) -> str:
     return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` ("2025-06"), both included."""
+# Longest run of months (and of quarters) listed with the empty ones in between: beyond it
+# (a typo year such as 0202 among incidents of 2025), only the ones that have incidents are
+# listed, so the trends cannot grow to tens of thousands of empty groups. Loading warns of
+# such a start date.
+MAX_RANGE = 1200
+
+
+def month_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every month from `first` to `last` ("2025-06"), both included; when that is more than
+    MAX_RANGE months, only `first`, `last` and the `present` ones."""
     y, m = int(first[:4]), int(first[5:7])
     ly, lm = int(last[:4]), int(last[5:7])
+    if (ly - y) * 12 + lm - m >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, m) <= (ly, lm):
         out.append(f"{y:04d}-{m:02d}")
@@ -103,10 +113,13 @@ def month_range(first: str, last: str) -> list[str]:
     return out
 
 
-def quarter_range(first: str, last: str) -> list[str]:
-    """Every quarter from `first` to `last` ("2025-Q2"), both included."""
+def quarter_range(first: str, last: str, present: Iterable[str] = ()) -> list[str]:
+    """Every quarter from `first` to `last` ("2025-Q2"), both included; when that is more
+    than MAX_RANGE quarters, only `first`, `last` and the `present` ones."""
     y, q = int(first[:4]), int(first[6])
     ly, lq = int(last[:4]), int(last[6])
+    if (ly - y) * 4 + lq - q >= MAX_RANGE:
+        return sorted({first, last, *present})
     out = []
     while (y, q) <= (ly, lq):
         out.append(f"{y:04d}-Q{q}")
@@ -114,12 +127,42 @@ def quarter_range(first: str, last: str) -> list[str]:
     return out
 
 
+# --- systems -----------------------------------------------------------------------------
+
+System = tuple[str, str]     # (kind, name): kind is "service", "model" or "dataset"
+SYSTEM_KINDS = ("service", "model", "dataset")
+SCOPES = ("system", "category")
+
+
+def systems(incident: Incident) -> tuple[System, ...]:
+    """The incident's systems (SPEC section 6): its services, then the names of its models,
+    then the names of its data sets, without repeats. The kind is part of the system, so a
+    service and a model of the same name are two systems."""
+    out = [("service", s) for s in incident.services]
+    out += [("model", m.name) for m in incident.models]
+    out += [("dataset", d.name) for d in incident.datasets]
+    return tuple(dict.fromkeys(out))
+
+
+def shared_systems(a: Incident, b: Incident) -> tuple[System, ...]:
+    """The systems `a` and `b` have in common, in `b`'s order."""
+    mine = set(systems(a))
+    return tuple(s for s in systems(b) if s in mine)
+
+
+def system_label(system: System) -> str:
+    """How a page names a system: the bare name for a service (the usual case), the kind
+    before it for a model or a data set ("model churn-model")."""
+    kind, name = system
+    return name if kind == "service" else f"{kind} {name}"
+
+
 # --- recurrence --------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class IncidentRecurrence:
     recurs: tuple[str, ...]                     # categories it recurs, in root-cause order
-    recurrence_of: tuple[str, ...]              # earlier incidents within the window, by (started, id)
+    recurrence_of: tuple[str, ...]              # earlier incidents it recurs a category from, by (started, id)
 
     @property
     def is_recurrence(self) -> bool:
@@ -131,212 +174,195 @@ NO_RECURRENCE = IncidentRecurrence((), ())
 FixPair = tuple[str, int]    # (incident id, position of the action item in its file)
 
 
-class FailedFixes(Mapping[str, tuple[FixPair, ...]]):
-    """`failed_fixes` of every incident (SPEC section 6), each worked out when asked for.
+@dataclass(frozen=True, slots=True)
+class FixFailure:
+    """Where a fix did not hold (SPEC section 6): the first later incident on a shared
+    system with a category the fix addressed, within the window after its completion."""
+    incident: str                      # the fix's incident (A)
+    action: int                        # the item's 0-based position in A's action_items
+    title: str
+    type: str
+    completed: date
+    at: str                            # the incident where it did not hold (B)
+    categories: tuple[str, ...]        # B's root-cause categories the fix addressed, in B's order
+    systems: tuple[System, ...]        # the systems A and B share, in B's order (empty under category scope)
+    days: int                          # from the completion date to B's start date
 
-    By its definition the relation grows with the square of a category's size (a late
-    incident of a common category lists every done fix of that category ever made: 13
-    million pairs at 10,000 synthetic incidents). The pages and the trends need only
-    `recurs`, so nothing of it is computed until incidents.json or an incident page asks,
-    and then one incident at a time: the site build asks from its second process.
-    """
-
-    def __init__(self, incidents: list[Incident], day: list[int],
-                 fixes: dict[str, "_CategoryFixes"], parts: dict[int, tuple[tuple[str, int], ...]]):
-        self._incidents = incidents
-        self._index = {inc.id: b for b, inc in enumerate(incidents)}
-        self._day = day
-        self._fixes = fixes
-        self._parts = parts          # b -> ((category it recurs, fixes of earlier incidents), ...)
-
-    def __getitem__(self, incident_id: str) -> tuple[FixPair, ...]:
-        b = self._index[incident_id]
-        parts = self._parts.get(b)
-        if not parts:
-            return ()
-        day = self._day[b]
-        if len(parts) == 1:
-            cat, count = parts[0]
-            return self._fixes[cat].before(count, day)
-        merged: dict[int, FixPair] = {}
-        for cat, count in parts:
-            merged.update(self._fixes[cat].items_before(count, day))
-        return tuple(map(merged.__getitem__, sorted(merged)))
-
-    def __iter__(self) -> Iterator[str]:
-        return (inc.id for inc in self._incidents)
-
-    def __len__(self) -> int:
-        return len(self._incidents)
+    @property
+    def pair(self) -> FixPair:
+        return (self.incident, self.action)
 
 
-class _CategoryFixes:
-    """The done, dated action items addressing one category, in (incident, position) order."""
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A done action item with a completion date, and where it did not hold, if it did not."""
+    incident: str
+    action: int
+    type: str
+    completed: date
+    failure: FixFailure | None
 
-    def __init__(self) -> None:
-        self.incident: list[int] = []     # index of the item's incident in (started, id) order
-        self.key: list[int] = []          # (incident, position) as one sortable int
-        self.done: list[int] = []         # completion day (ordinal)
-        self.pair: list[FixPair] = []
-        self.latest: list[int] = []       # latest completion day among the first k+1 items
+    def state(self, today: date, window_days: int) -> str:
+        """`did_not_hold`, `held` (more than the window has passed since its completion
+        without a failure) or `pending` (the window is still open)."""
+        if self.failure is not None:
+            return "did_not_hold"
+        return "held" if (today - self.completed).days > window_days else "pending"
 
-    def add(self, a: int, key: int, done: int, pair: FixPair) -> None:
-        self.incident.append(a)
-        self.key.append(key)
-        self.done.append(done)
-        self.pair.append(pair)
-        self.latest.append(max(done, self.latest[-1]) if self.latest else done)
 
-    def _split(self, count: int, day: int) -> tuple[int, list[int]]:
-        """Of the first `count` items, those completed before `day`: all of the first j
-        (the running maximum says so), and these of the rest."""
-        j = bisect_left(self.latest, day, 0, count)
-        done = self.done
-        return j, [k for k in range(j, count) if done[k] < day]
-
-    def before(self, count: int, day: int) -> tuple[FixPair, ...]:
-        j, rest = self._split(count, day)
-        return tuple(self.pair[:j]) + tuple(map(self.pair.__getitem__, rest))
-
-    def items_before(self, count: int, day: int) -> Iterable[tuple[int, FixPair]]:
-        j, rest = self._split(count, day)
-        return chain(zip(self.key[:j], self.pair[:j]), ((self.key[k], self.pair[k]) for k in rest))
+@dataclass(frozen=True)
+class Recurrence:
+    """Everything recurrence-related of one knowledge base, computed together."""
+    scope: str
+    window_days: int
+    incidents: dict[str, IncidentRecurrence]
+    fixes: list[Fix]                                  # every fix, by its incident's (started, id), then position
+    failed: dict[str, tuple[FixFailure, ...]]         # B id -> fixes that did not hold there (only B with some)
 
 
 def recurrence(kb: "KnowledgeBase") -> dict[str, IncidentRecurrence]:
-    """Recurrence of every incident (SPEC section 6).
-
-    Memoised per knowledge base object: the site asks for it from many pages.
-    """
-    return _recurrence(kb)[0]
+    """Recurrence of every incident (SPEC section 6). Memoised per knowledge base object:
+    the site asks for it from many pages."""
+    return recurrence_data(kb).incidents
 
 
-def failed_fixes(kb: "KnowledgeBase") -> FailedFixes:
-    """Fixes that did not hold, per incident (SPEC sections 6 and 7), computed on demand."""
-    return _recurrence(kb)[1]
+def failed_fixes(kb: "KnowledgeBase") -> dict[str, tuple[FixFailure, ...]]:
+    """Fixes that did not hold, per incident where they did not hold (SPEC sections 6 and
+    7); an incident with none is absent. Each fix appears at most once in all of it."""
+    return recurrence_data(kb).failed
 
 
-def _recurrence(kb: "KnowledgeBase") -> tuple[dict[str, IncidentRecurrence], FailedFixes]:
+def all_fixes(kb: "KnowledgeBase") -> list[Fix]:
+    """Every fix of the knowledge base, held, pending or not, in incident and position order."""
+    return recurrence_data(kb).fixes
+
+
+def recurrence_data(kb: "KnowledgeBase") -> Recurrence:
+    s = kb.settings
     return memo(kb, "recurrence", lambda: compute_recurrence(
-        kb.incidents, kb.settings.recurrence_window_days, kb.settings.tz))
+        kb.incidents, s.recurrence_window_days, s.tz, s.recurrence_scope))
 
 
-def compute_recurrence(incidents: list[Incident], window_days: int,
-                       tz: tzinfo) -> tuple[dict[str, IncidentRecurrence], FailedFixes]:
-    """The work behind `recurrence` and `failed_fixes`, on incidents ordered by (started, id).
+def compute_recurrence(incidents: list[Incident], window_days: int, tz: tzinfo,
+                       scope: str = "system") -> Recurrence:
+    """The work behind `recurrence` and the fixes, on incidents ordered by (started, id).
 
-    Incidents are grouped by category and each category is walked once, in order, the
-    window's first incident found by bisection on start times. A fix counts for B when its
-    incident is earlier than B and it was completed before B's date: per category the
-    fixes are kept in incident order, so the first bound is a prefix, found by bisection,
-    and the second a filter that `FailedFixes` applies when asked (usually to nothing: a
-    running maximum of completion days tells when the whole prefix was done in time).
+    Incidents are grouped by key: (system, category) under `system` scope, the category
+    alone under `category` scope. Two incidents that share a key share a system and a
+    category, and every pair that counts shares at least one key, so recurrence and fixes
+    look only inside groups. Within a group the incidents are in (started, id) order,
+    which is also the order of their start times and of their local start dates, so each
+    bound is a bisection:
+
+    - B recurs C from the incidents of a (system, C) group of B that are before B and
+      started at most the window earlier: a slice.
+    - A fix of A completed on day d fails in a group of (A's system, a category it
+      addresses) at the first incident that is after A and starts after day d: the later
+      of two bisections. It did not hold at the earliest such incident over its groups,
+      if that one starts at most the window after d.
+
+    The work grows with the pairs that count, not with the square of the incidents.
     """
-    window = timedelta(days=window_days)
+    if scope not in SCOPES:
+        raise ValueError(f"recurrence scope must be one of {SCOPES}, got {scope!r}")
     ids = [inc.id for inc in incidents]
+    starts = [inc.started for inc in incidents]
     day = [local_date(inc.started, tz).toordinal() for inc in incidents]
-    members: dict[str, list[int]] = defaultdict(list)
-    for b, inc in enumerate(incidents):
-        for cat in inc.categories:
-            members[cat].append(b)
-    width = 1 + max((len(inc.action_items) for inc in incidents), default=0)
-    # Per category, done items with a completion date that address it (from any incident:
-    # `addresses` may name categories the incident itself does not have).
-    fixes: dict[str, _CategoryFixes] = defaultdict(_CategoryFixes)
-    for a, inc in enumerate(incidents):
-        for item in inc.action_items:
-            if item.status == "done" and item.completed is not None:
-                pair = (inc.id, item.position)
-                for cat in dict.fromkeys(item.addresses):
-                    fixes[cat].add(a, a * width + item.position, item.completed.toordinal(), pair)
+    by_system = scope == "system"
+    sys_of = [systems(inc) for inc in incidents] if by_system else None
 
-    # b -> category it recurs -> (first index of the window in members[category], b's index there)
-    found: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for cat, idx in members.items():
-        starts = [incidents[b].started for b in idx]
-        for k, b in enumerate(idx):
-            lo = bisect_left(starts, incidents[b].started - window, 0, k)
+    def keys(b: int, categories: Iterable[str]) -> Iterator[Any]:
+        if by_system:
+            return ((s, c) for c in categories for s in sys_of[b])
+        return iter(categories)
+
+    groups: dict[Any, list[int]] = defaultdict(list)
+    for b, inc in enumerate(incidents):
+        for key in keys(b, inc.categories):
+            groups[key].append(b)
+
+    # Recurrence: per group, each member's earlier members within the window.
+    found: dict[int, dict[str, list[list[int]]]] = defaultdict(dict)
+    for key, members in groups.items():
+        if len(members) < 2:
+            continue
+        cat = key[1] if by_system else key
+        g_starts = [starts[b] for b in members]
+        for k in range(1, len(members)):
+            b = members[k]
+            lo = bisect_left(g_starts, shift(starts[b], -window_days), 0, k)
             if lo < k:
-                found[b][cat] = (lo, k)
+                found[b].setdefault(cat, []).append(members[lo:k])
 
     result: dict[str, IncidentRecurrence] = {}
-    parts: dict[int, tuple[tuple[str, int], ...]] = {}
     for b, inc in enumerate(incidents):
         mine = found.get(b)
         if not mine:
             result[inc.id] = NO_RECURRENCE
             continue
         recurs = tuple(c for c in inc.categories if c in mine)
-        if len(recurs) == 1:
-            lo, k = mine[recurs[0]]
-            earlier = tuple(map(ids.__getitem__, members[recurs[0]][lo:k]))
-        else:
-            # set() and sorted() on ints keep this in C
-            earlier_idx = sorted(set().union(*(members[c][slice(*mine[c])] for c in recurs)))
-            earlier = tuple(map(ids.__getitem__, earlier_idx))
-        result[inc.id] = IncidentRecurrence(recurs, earlier)
-        counted = tuple((c, bisect_left(fixes[c].incident, b)) for c in recurs if c in fixes)
-        if any(n for _, n in counted):
-            parts[b] = tuple((c, n) for c, n in counted if n)
-    return result, FailedFixes(incidents, day, dict(fixes), parts)
+        slices = [s for c in recurs for s in mine[c]]
+        earlier = slices[0] if len(slices) == 1 else sorted(set().union(*slices))
+        result[inc.id] = IncidentRecurrence(recurs, tuple(map(ids.__getitem__, earlier)))
 
-
-@dataclass(frozen=True, slots=True)
-class FixOutcome:
-    """A done action item that did not hold, seen from the item (for the ledger and the
-    category pages): which later incidents recurred a category it addresses."""
-    incident: str                               # incident A
-    position: int                               # the item's position in A's action_items
-    categories: tuple[tuple[str, int], ...]     # (category, later incidents recurring it), in `addresses` order
-    later_count: int                            # distinct later incidents it did not prevent
-    first_later: tuple[str, ...]                # the earliest of them, up to FIRST_LATER
-
-
-FIRST_LATER = 5
-
-
-def fix_outcomes(kb: "KnowledgeBase") -> dict[tuple[str, int], FixOutcome]:
-    """Every done item that did not hold, keyed by (incident id, position), in (started,
-    id) and position order. The same relation as `failed_fixes`, indexed the other way."""
-    return memo(kb, "fix_outcomes", lambda: compute_fix_outcomes(kb.incidents, recurrence(kb), kb.settings.tz))
-
-
-def compute_fix_outcomes(incidents: list[Incident], rec: dict[str, IncidentRecurrence],
-                         tz: tzinfo) -> dict[tuple[str, int], FixOutcome]:
-    # For an item of A completed on day d, the later incidents that recur category C past
-    # it are those recurring C that come after A and start after d: as both orders agree,
-    # that is a suffix of the incidents recurring C, found by two bisections.
-    recurring: dict[str, list[int]] = defaultdict(list)
-    for b, inc in enumerate(incidents):
-        for cat in rec[inc.id].recurs:
-            recurring[cat].append(b)
-    days = {cat: [local_date(incidents[b].started, tz).toordinal() for b in idx] for cat, idx in recurring.items()}
-    out: dict[tuple[str, int], FixOutcome] = {}
+    # Fixes: per fix, its first failure over its groups.
+    g_days = {key: [day[b] for b in members] for key, members in groups.items()}
+    fixes: list[Fix] = []
+    failed: dict[int, list[FixFailure]] = defaultdict(list)
     for a, inc in enumerate(incidents):
         for item in inc.action_items:
             if item.status != "done" or item.completed is None:
                 continue
-            done = item.completed.toordinal()
-            suffixes = []
-            for cat in dict.fromkeys(item.addresses):
-                idx = recurring.get(cat)
-                if not idx:
+            d = item.completed.toordinal()
+            first = None
+            for key in keys(a, dict.fromkeys(item.addresses)):
+                members = groups.get(key)
+                if members is None:
                     continue
-                start = max(bisect_right(idx, a), bisect_right(days[cat], done))
-                if start < len(idx):
-                    suffixes.append((cat, idx[start:]))
-            if not suffixes:
-                continue
-            if len(suffixes) == 1:
-                later = suffixes[0][1]
-                count, first = len(later), later[:FIRST_LATER]
-            else:
-                count = len(set().union(*(s for _, s in suffixes)))
-                first = sorted(set().union(*(s[:FIRST_LATER] for _, s in suffixes)))[:FIRST_LATER]
-            out[(inc.id, item.position)] = FixOutcome(
-                inc.id, item.position, tuple((c, len(s)) for c, s in suffixes), count,
-                tuple(incidents[b].id for b in first))
-    return out
+                pos = max(bisect_right(members, a), bisect_right(g_days[key], d))
+                if pos < len(members) and day[members[pos]] <= d + window_days and (first is None or members[pos] < first):
+                    first = members[pos]
+            failure = None
+            if first is not None:
+                b_inc = incidents[first]
+                addressed = set(item.addresses)
+                failure = FixFailure(
+                    inc.id, item.position, item.title, item.type, item.completed, b_inc.id,
+                    tuple(c for c in b_inc.categories if c in addressed),
+                    shared_systems(inc, b_inc) if by_system else (), day[first] - d)
+                failed[first].append(failure)
+            fixes.append(Fix(inc.id, item.position, item.type, item.completed, failure))
+    # Fixes were visited in (A order, position): each B's list is already in that order.
+    return Recurrence(scope, window_days, result, fixes, {ids[b]: tuple(f) for b, f in sorted(failed.items())})
+
+
+FIX_STATES = ("did_not_hold", "held", "pending")
+ACTION_TYPES = ("prevention", "detection", "mitigation", "process")
+
+
+def fix_counts(fixes: Iterable[Fix], today: date, window_days: int) -> dict[str, Any]:
+    """`{done, did_not_hold, held, pending, hold_rate}` of a set of fixes: `done` counts
+    them all (a fix is a done item with a completion date); the hold rate is held over
+    held and did not hold, None when both are 0 (pending fixes have not had their chance)."""
+    counts = dict.fromkeys(FIX_STATES, 0)
+    total = 0
+    for fix in fixes:
+        counts[fix.state(today, window_days)] += 1
+        total += 1
+    decided = counts["held"] + counts["did_not_hold"]
+    return {"done": total, **counts, "hold_rate": counts["held"] / decided if decided else None}
+
+
+def fixes_summary(kb: "KnowledgeBase", today: date) -> dict[str, Any]:
+    """The `fixes` object of trends.json: overall and per action type, every type of
+    ACTION_TYPES present (and any other that occurs, after them)."""
+    data = recurrence_data(kb)
+    by_type: dict[str, list[Fix]] = defaultdict(list)
+    for fix in data.fixes:
+        by_type[fix.type].append(fix)
+    types = list(ACTION_TYPES) + sorted(set(by_type) - set(ACTION_TYPES))
+    return {"overall": fix_counts(data.fixes, today, data.window_days),
+            "by_type": {t: fix_counts(by_type.get(t, ()), today, data.window_days) for t in types}}
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -363,12 +389,15 @@ def group_stats(incidents: Iterable[Incident], recurring_ids: set[str] | frozens
     return out
 
 
-def trends(kb: "KnowledgeBase") -> dict[str, Any]:
-    """The trends.json structure of SPEC section 7."""
-    return memo(kb, "trends", lambda: _trends(kb))
+def trends(kb: "KnowledgeBase", today: date | None = None) -> dict[str, Any]:
+    """The trends.json structure of SPEC section 7. `today` (for pending fixes) defaults to
+    the build date of the knowledge base's time zone, or that of SOURCE_DATE_EPOCH."""
+    if today is None:
+        today = current_date(kb.settings.tz)
+    return memo(kb, f"trends@{today.isoformat()}", lambda: _trends(kb, today))
 
 
-def _trends(kb: "KnowledgeBase") -> dict[str, Any]:
+def _trends(kb: "KnowledgeBase", today: date) -> dict[str, Any]:
     tz = kb.settings.tz
     incidents = kb.incidents
     rec = recurrence(kb)
@@ -392,8 +421,8 @@ def _trends(kb: "KnowledgeBase") -> dict[str, Any]:
         for svc in dict.fromkeys(inc.services):
             by_service[svc].append(inc)
 
-    months = month_range(min(by_month), max(by_month)) if by_month else []
-    quarters = quarter_range(min(by_quarter), max(by_quarter)) if by_quarter else []
+    months = month_range(min(by_month), max(by_month), by_month) if by_month else []
+    quarters = quarter_range(min(by_quarter), max(by_quarter), by_quarter) if by_quarter else []
     severities = [s.id for s in kb.taxonomy.severities]
     severities += sorted(set(by_severity) - set(severities))  # never drop an incident
     categories = list(kb.taxonomy.categories)
@@ -406,12 +435,14 @@ def _trends(kb: "KnowledgeBase") -> dict[str, Any]:
     return {
         "timezone": kb.settings.timezone,
         "recurrence_window_days": kb.settings.recurrence_window_days,
+        "recurrence_scope": recurrence_data(kb).scope,
         "overall": stats(incidents),
         "by_month": {m: stats(by_month.get(m, ())) for m in months},
         "by_quarter": {q: stats(by_quarter.get(q, ())) for q in quarters},
         "by_severity": {s: stats(by_severity.get(s, ())) for s in severities},
         "by_category": {c: stats(by_category.get(c, ()), recurs_cat.get(c, set())) for c in categories},
         "by_service": {s: stats(by_service[s]) for s in sorted(by_service)},
+        "fixes": fixes_summary(kb, today),
     }
 
 

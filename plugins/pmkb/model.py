@@ -53,6 +53,13 @@ class DatasetRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """Where else the incident lives (the chat channel, a ticket, the original document)."""
+    title: str
+    url: str           # http(s) only: the schema refuses any other scheme
+
+
+@dataclass(frozen=True, slots=True)
 class DimensionFinding:
     id: str
     contribution: str   # none | low | medium | high
@@ -96,6 +103,7 @@ class Incident:
     tags: tuple[str, ...]
     front_matter: dict[str, Any]    # as written (validated): exports keep every given field
     source: Source
+    links: tuple[Link, ...] = ()
     categories: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

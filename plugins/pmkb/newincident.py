@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import jinja2
 
-from .kb import discover
+from .files import FileProblem, read_bounded
+from .htmlutil import yaml_string
+from .kb import KnowledgeBaseError, discover
 from .settings import Settings
 from .suggest import did_you_mean
-from .taxonomy import load_taxonomy
+from .taxonomy import TaxonomyError, load_taxonomy
 from .timestamps import now
 
 BUILTIN_TEMPLATE = Path(__file__).resolve().parent / "data" / "template.md"
@@ -52,8 +53,9 @@ def existing_ids(settings: Settings) -> set[str]:
     ids = set()
     for path in files:
         try:
-            head = path.read_text(encoding="utf-8-sig", errors="replace")[:4096]
-        except OSError:
+            # bounded, and never waiting on a named pipe; what cannot be read, validate reports
+            head = read_bounded(path, 1 << 20, "incident file")[:4096].decode("utf-8-sig", errors="replace")
+        except FileProblem:
             continue
         m = _ID_LINE.search(head)
         if m:
@@ -67,13 +69,8 @@ def next_id(ids: set[str], year: int) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
 
-# JSON leaves these unescaped, but YAML reads them as line breaks (NEL, LS, PS) or refuses them.
-_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-
-
 def _yaml_text(value: str) -> str:
-    # A JSON string is a valid YAML double-quoted scalar: safe for any title.
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    return yaml_string(value)
 
 
 def _yaml_key(value: str) -> str:
@@ -93,7 +90,10 @@ def create_incident(settings: Settings, title: str, severity: str | None = None,
         raise NewIncidentError("give the incident a title, e.g. pmkb new \"Fraud scores collapsed after schema change\"")
     if len(title) > 200:
         raise NewIncidentError(f"the title is {len(title)} characters long; at most 200 are allowed")
-    taxonomy = load_taxonomy(settings.taxonomy, settings.shown(settings.taxonomy))
+    try:
+        taxonomy = load_taxonomy(settings.taxonomy, settings.shown(settings.taxonomy))
+    except TaxonomyError as exc:
+        raise KnowledgeBaseError(exc.diagnostics) from None
     severities = [s.id for s in taxonomy.severities]
     if severity is None:
         severity = severities[-1]
@@ -104,14 +104,18 @@ def create_incident(settings: Settings, title: str, severity: str | None = None,
     ids = existing_ids(settings)
     if incident_id is None:
         incident_id = next_id(ids, current.year)
-    elif not ID_PATTERN.match(incident_id) or len(incident_id) > 40:
+    elif not ID_PATTERN.fullmatch(incident_id) or len(incident_id) > 40:
         raise NewIncidentError(f"'{incident_id}' is not a valid id: use upper-case letters and digits in "
                                "dash-separated parts, such as INC-2025-014")
     elif incident_id in ids:
         raise NewIncidentError(f"the id '{incident_id}' is already used; leave out --id to get the next free one")
     template_path = find_template(settings, template)
     try:
-        text = render_template(template_path.read_text(encoding="utf-8"), id=incident_id, title=title,
+        source = read_bounded(template_path, 1 << 20, "template").decode("utf-8")
+    except (FileProblem, UnicodeDecodeError) as exc:
+        raise NewIncidentError(f"the template {settings.shown(template_path)} cannot be read: {exc}") from None
+    try:
+        text = render_template(source, id=incident_id, title=title,
                                severity=severity, started=current.strftime("%Y-%m-%d %H:%M"),
                                today=current.date().isoformat(), year=current.year,
                                severities=severities, dimensions=taxonomy.dimensions)

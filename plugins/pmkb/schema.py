@@ -256,6 +256,9 @@ def _pattern_message(path: tuple, value: Any) -> str:
         return f"'{value}' is not a valid id: use upper-case letters and digits in dash-separated parts, such as INC-2025-014"
     if name == "ticket":
         return f"'{value}' is not a link; give the ticket's http(s) URL"
+    if name == "url" and path[:1] == ("links",):
+        return (f"'{value}' is not a web address; a link must start with http:// or https:// and hold no spaces "
+                "(other schemes such as javascript: or file: are refused: they would run or open something on the reader's machine)")
     if len(path) >= 2 and path[-2] == "tags":
         return f"'{value}' is not a tag: tags are lower-case, e.g. '{str(value).lower()}'"
     return f"'{value}' does not have the expected form"

@@ -8,13 +8,13 @@ options, with the same defaults, from DEFAULTS below.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .timestamps import TimeProblem, zone
+from .timestamps import TimeProblem, source_date_epoch, zone
 
 PLUGIN_NAME = "postmortems"
 
@@ -23,8 +23,15 @@ DEFAULTS: dict[str, Any] = {
     "taxonomy": "schema/taxonomy.yml",
     "timezone": "UTC",
     "recurrence_window_days": 365,
+    "recurrence_scope": "system",
     "related_limit": 5,
 }
+# What must be shared for a later incident to count as the same problem come back
+# (SPEC section 6): a system and a category, or a category anywhere in the organisation.
+RECURRENCE_SCOPES = ("system", "category")
+# A window longer than the calendar (year 1 to 9999) means "always": larger values are taken
+# as this one, which keeps date arithmetic with the window inside the calendar.
+MAX_WINDOW_DAYS = (date.max - date.min).days
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class Settings:
     timezone: str = "UTC"
     recurrence_window_days: int = 365
     related_limit: int = 5
+    recurrence_scope: str = "system"
+    docs_dir: Path | None = None  # MkDocs' docs folder, when known (for clashes with generated files)
 
     @property
     def tz(self) -> tzinfo:
@@ -45,23 +54,66 @@ class Settings:
         try:
             # the folder resolved, not the file: a symlink is shown where it is, not where it points
             return (path.absolute().parent.resolve() / path.name).relative_to(self.root.resolve()).as_posix()
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):
             return str(path)
 
     @classmethod
-    def from_options(cls, root: Path, options: dict[str, Any]) -> "Settings":
+    def from_options(cls, root: Path, options: dict[str, Any], docs_dir: Path | None = None,
+                     site_dir: Path | None = None) -> "Settings":
+        """The settings, checked. `docs_dir` and `site_dir` (MkDocs' folders, when known) must
+        not overlap the incidents folder: both the command line and the site refuse it."""
         opts = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
         for key in ("recurrence_window_days", "related_limit"):
             if not isinstance(opts[key], int) or isinstance(opts[key], bool) or opts[key] < 0:
                 raise SettingsError(f"plugin setting '{key}' must be a whole number >= 0, got {opts[key]!r}")
+        if opts["recurrence_scope"] not in RECURRENCE_SCOPES:
+            raise SettingsError(f"plugin setting 'recurrence_scope' must be one of {', '.join(RECURRENCE_SCOPES)}, "
+                                f"got {opts['recurrence_scope']!r}")
         try:
             zone(str(opts["timezone"]))
         except TimeProblem as exc:
             raise SettingsError(f"plugin setting 'timezone': {exc}") from None
-        root = root.resolve()
-        return cls(root=root, incidents_dir=(root / str(opts["incidents_dir"])).resolve(),
-                   taxonomy=(root / str(opts["taxonomy"])).resolve(), timezone=str(opts["timezone"]),
-                   recurrence_window_days=opts["recurrence_window_days"], related_limit=opts["related_limit"])
+        try:
+            source_date_epoch()    # checked here, so a build stops with the message, not an overflow
+        except TimeProblem as exc:
+            raise SettingsError(str(exc)) from None
+        root = _resolve(root, "the folder of mkdocs.yml")
+        incidents_dir = _resolve(root / str(opts["incidents_dir"]), "plugin setting 'incidents_dir'")
+        _check_apart(incidents_dir, docs_dir, site_dir)
+        return cls(root=root, incidents_dir=incidents_dir,
+                   taxonomy=_resolve(root / str(opts["taxonomy"]), "plugin setting 'taxonomy'"),
+                   timezone=str(opts["timezone"]),
+                   recurrence_window_days=min(opts["recurrence_window_days"], MAX_WINDOW_DAYS),
+                   related_limit=opts["related_limit"], recurrence_scope=opts["recurrence_scope"],
+                   docs_dir=_resolve(docs_dir, "docs_dir") if docs_dir is not None else None)
+
+
+def _resolve(path: Path, what: str) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):   # Python 3.11 raises RuntimeError for a link loop
+        raise SettingsError(f"{what}: {path} is a symbolic link that loops; point it at a real path") from None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
+
+
+def _check_apart(incidents_dir: Path, docs_dir: Path | None, site_dir: Path | None) -> None:
+    """The incidents folder, MkDocs' docs folder and its site folder must not overlap."""
+    if docs_dir is not None:
+        docs = _resolve(docs_dir, "docs_dir")
+        if _inside(incidents_dir, docs):
+            raise SettingsError("plugin setting 'incidents_dir' must be outside docs_dir; incident pages are generated "
+                                "from it")
+        if _inside(docs, incidents_dir):
+            raise SettingsError(f"plugin setting 'incidents_dir' ({incidents_dir}) holds the docs folder ({docs}): every "
+                                "hand-written page would be read as an incident; point it at the incidents folder")
+    if site_dir is not None:
+        site = _resolve(site_dir, "site_dir")
+        if _inside(site, incidents_dir) or _inside(incidents_dir, site):
+            raise SettingsError(f"plugin setting 'incidents_dir' ({incidents_dir}) and the site folder ({site}) overlap: "
+                                "a build would publish or delete its own input; keep them apart")
 
 
 class SettingsError(Exception):
@@ -107,4 +159,7 @@ def load_settings(config_file: Path) -> Settings:
     options = plugin_options(config)
     if options is None:
         raise SettingsError(f"{config_file} does not enable the '{PLUGIN_NAME}' plugin; add it under 'plugins:'")
-    return Settings.from_options(config_file.parent, options)
+    # MkDocs' folders, as MkDocs reads them (relative to mkdocs.yml), to keep them apart
+    root = config_file.parent
+    folders = [root / str(config.get(key) or default) for key, default in (("docs_dir", "docs"), ("site_dir", "site"))]
+    return Settings.from_options(root, options, *folders)

@@ -12,6 +12,8 @@ from . import charts
 from .background import FLUSH
 from .actions import actions_site
 from .exports import incidents_json, schema_file
+from .facet_pages import facet_pages
+from .facets import FacetIndex, facet_index
 from .feed import feed_xml
 from .graph import related_for
 from .graph_page import GRAPH_SVG, graph_chart, graph_page
@@ -100,17 +102,18 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True,
     process while MkDocs renders the pages). Without `defer`, everything is done here.
     """
     links = link_index(kb)
+    facets = facet_index(kb.incidents)
     # Incident pages first, as MkDocs reads pages in this order: what the deferred work
     # makes for one incident page takes a fraction of what MkDocs then spends on it, so
     # it stays ahead from the first page on; the other pages' tables come after.
     pages: list[Page] = [replace(incident_page(kb, inc, links),
-                                 make=partial(_incident_filling, kb, inc, ctx, directory_urls))
+                                 make=partial(_incident_filling, kb, inc, ctx, directory_urls, facets))
                          for inc in kb.incidents]
     pages.append(index_page(kb, directory_urls))
     pages += category_pages(kb, ctx, directory_urls)
     trend_pages, trend_files = trends_site(kb, ctx, directory_urls)
     action_pages, action_files = actions_site(kb, ctx, directory_urls)
-    pages += [graph_page(kb, directory_urls), *trend_pages, *action_pages]
+    pages += [graph_page(kb, directory_urls), *trend_pages, *action_pages, *facet_pages(kb, ctx, directory_urls, facets)]
     files = [schema_file(), *action_files,
              StaticFile(STYLE_URI, (_ASSETS / "pmkb.css").read_bytes()),
              StaticFile(SCRIPT_URI, (_ASSETS / "pmkb.js").read_bytes())]
@@ -133,5 +136,6 @@ def build_site(kb: KnowledgeBase, ctx: SiteContext, directory_urls: bool = True,
     return Site(pages, files, assets, streamed)
 
 
-def _incident_filling(kb: KnowledgeBase, inc: Incident, ctx: SiteContext, directory_urls: bool) -> Filling:
-    return incident_fragments(kb, inc, related_for(kb)[inc.id], ctx, directory_urls)
+def _incident_filling(kb: KnowledgeBase, inc: Incident, ctx: SiteContext, directory_urls: bool,
+                      facets: FacetIndex) -> Filling:
+    return incident_fragments(kb, inc, related_for(kb)[inc.id], ctx, directory_urls, facets)

@@ -50,15 +50,51 @@ def parse_timestamp(value: object, tz: tzinfo) -> datetime:
         result = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec) if sec else 0, micro, tzinfo=tzi)
     except ValueError as exc:
         raise TimeProblem(f"'{s}' is not a valid timestamp ({exc})") from None
-    if tzi is _UTC:
-        return result
     try:
-        return result.astimezone(_UTC)
+        result = result.astimezone(_UTC)
     except OverflowError:  # e.g. 9999-12-31 23:00 -05:00 lies past the last representable instant
-        raise TimeProblem(f"'{s}' is out of the range of dates this tool can represent") from None
+        raise TimeProblem(_edge(s)) from None
+    if not _FIRST <= result <= _LAST:
+        # Every instant must be shown in any time zone (pages, months, quarters): a day's
+        # margin at both ends of the calendar keeps that arithmetic from overflowing.
+        raise TimeProblem(_edge(s))
+    return result
+
+
+def _edge(s: str) -> str:
+    return (f"'{s}' is out of the range of dates this tool can show in every time zone (too near the year 1 or "
+            "9999); check the year")
 
 
 _UTC = timezone.utc
+_FIRST = datetime(1, 1, 2, tzinfo=_UTC)
+_LAST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=_UTC)
+
+
+def in_gap(value: str, tz: tzinfo) -> str | None:
+    """When `value` is a local time (no offset) that a daylight-saving switch skips in `tz`,
+    the time it is read as (fold=0, as zoneinfo does), e.g. '03:30 CEST'; else None."""
+    m = _TIMESTAMP.fullmatch(value.strip()) if isinstance(value, str) else None
+    if m is None or m.group(8) or m.group(9) or tz is _UTC:
+        return None
+    y, mo, d, h, mi = (int(g) for g in m.groups()[:5])
+    try:
+        wall = datetime(y, mo, d, h, mi, tzinfo=tz)
+        back = wall.astimezone(_UTC).astimezone(tz)
+    except (ValueError, OverflowError):
+        return None
+    if back.replace(tzinfo=None) == wall.replace(tzinfo=None):
+        return None
+    return f"{back:%H:%M} {back.tzname() or ''}".strip()
+
+
+def shift(dt: datetime, days: float) -> datetime:
+    """`dt` moved by `days`, held at the ends of the calendar instead of overflowing (a
+    window of a million days is "always")."""
+    try:
+        return dt + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=dt.tzinfo) if days > 0 else datetime.min.replace(tzinfo=dt.tzinfo)
 
 
 @lru_cache(maxsize=256)
@@ -88,13 +124,31 @@ def minutes_between(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 60.0
 
 
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as seconds, when set to a whole number; a TimeProblem when it lies
+    outside the calendar (a value in milliseconds, or a typo), rather than an overflow later."""
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return None
+    seconds = int(epoch)
+    if seconds > _MAX_EPOCH:
+        raise TimeProblem(f"SOURCE_DATE_EPOCH={epoch[:30]}{'...' if len(epoch) > 30 else ''} is past the year 9999; "
+                          "it is the build time in seconds since 1970 (e.g. `git log -1 --format=%ct`)")
+    return seconds
+
+
+_MAX_EPOCH = int((_LAST - datetime(1970, 1, 1, tzinfo=_UTC)).total_seconds())
+
+
 def now(tz: tzinfo) -> datetime:
     """The current time in `tz`; SOURCE_DATE_EPOCH, when set, fixes it (reproducible builds)."""
-    import os
     import time
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    seconds = int(epoch) if epoch and epoch.strip().isdigit() else time.time()
-    return datetime.fromtimestamp(seconds, tz)
+    try:
+        epoch = source_date_epoch()
+    except TimeProblem:   # the settings reported it; here the latest time the calendar holds
+        epoch = _MAX_EPOCH
+    return datetime.fromtimestamp(epoch if epoch is not None else time.time(), tz)
 
 
 def today(tz: tzinfo) -> date:

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import quote
@@ -23,15 +24,18 @@ from markupsafe import escape
 
 from . import charts
 from .blocks import PageLinks, admonition_html, figure_table, h
-from .metrics import (DURATIONS, durations, fix_outcomes, group_stats, local_date, memo,
-                      quarter_key, quarter_range, recurrence, summarize, trends)
-from .htmlutil import rel_url
+from .metrics import (ACTION_TYPES, DURATIONS, all_fixes, durations, failed_fixes, fix_counts, group_stats, local_date,
+                      memo, quarter_key, quarter_range, recurrence, summarize, trends)
+from .facets import addresses, page_src as facet_page_src
+from .htmlutil import rel_url, yaml_string
 from .model import Incident
 from .pages import ChartFile, Filling, Heading, LaterFile, Page, SiteContext, heading, placeholder
+from .planning_summary import write_summary
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
 
+MAX_QUARTERS = 40       # more quarters than this from the first incident to the last: the pages go by year
 SMALL_N = 5             # below this many values a mean, median or p90 is an anecdote, not a trend
 SMALL_N_NOTE = "One unusual incident moves such figures a lot; read them as anecdotes, not trends."
 LIST_LIMIT = 50         # rows of long lists on a page; the JSON exports hold them all
@@ -46,6 +50,10 @@ DURATION_TITLES = {
     "time_to_resolve": "Time to resolve",
 }
 CONTRIBUTIONS = ("high", "medium", "low")
+# Page meta that keeps a page out of the search index (Material's search plugin reads it;
+# the Pagefind path leaves such pages unmarked). Trend and ledger pages are tables of
+# figures: search is for incidents, and their headings made thousands of empty entries.
+SEARCH_EXCLUDED = "search:\n  exclude: true\n"
 
 
 # --- text helpers (shared with actions.py) ------------------------------------------------
@@ -137,10 +145,15 @@ def slugs(names: Iterable[str]) -> dict[str, str]:
 class _Scope:
     """The figures of a set of incidents (the whole knowledge base, a service, a team)."""
     incidents: list[Incident]
-    quarters: list[str]
+    quarters: list[str]                     # the periods of the time series: quarters, or years (`unit`)
     by_quarter: dict[str, list[Incident]]
     q_stats: dict[str, dict[str, Any]]
     overall: dict[str, Any]
+    unit: str = "quarter"                   # "year" when quarters would be too many to read
+
+    @property
+    def units(self) -> str:
+        return self.unit + "s"
 
 
 def _durations_of(kb: "KnowledgeBase") -> dict[str, dict[str, float | None]]:
@@ -158,15 +171,68 @@ def _scope(kb: "KnowledgeBase", incidents: list[Incident]) -> _Scope:
     by_q: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
         by_q[quarter_key(inc.started, tz)].append(inc)
-    quarters = quarter_range(min(by_q), max(by_q)) if by_q else []
+    quarters = quarter_range(min(by_q), max(by_q), by_q) if by_q else []
+    unit = "quarter"
+    if len(quarters) > MAX_QUARTERS:
+        # Decades of postmortems: a chart of 145 quarters is unreadable and mostly empty,
+        # so the pages go by year (trends.json keeps every quarter).
+        unit = "year"
+        by_q = defaultdict(list)
+        for inc in incidents:
+            by_q[f"{inc.started.astimezone(tz).year:04d}"].append(inc)
+        years = range(int(min(by_q)), int(max(by_q)) + 1)
+        # a typo year (0202) would list centuries of empty years: then only the years with incidents
+        quarters = [f"{y:04d}" for y in years] if len(years) <= MAX_QUARTERS * 10 else sorted(by_q)
     q_stats = {q: group_stats(by_q.get(q, ()), rec, lambda i: dur[i.id]) for q in quarters}
-    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]))
+    return _Scope(incidents, quarters, by_q, q_stats, group_stats(incidents, rec, lambda i: dur[i.id]), unit)
 
 
 # --- pages --------------------------------------------------------------------------------
 
-def trends_json(kb: "KnowledgeBase") -> bytes:
-    return (json.dumps(trends(kb), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+def trends_json(kb: "KnowledgeBase", today: date | None = None) -> bytes:
+    return (json.dumps(trends(kb, today), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def scope_phrase(kb: "KnowledgeBase") -> str:
+    """Where a problem must come back to count, in the words of the pages."""
+    if kb.settings.recurrence_scope == "category":
+        return "anywhere in the organisation"
+    return "on the same service, model or data set"
+
+
+def scope_sentence(kb: "KnowledgeBase") -> str:
+    """One sentence saying what counts as a recurrence under the knowledge base's setting."""
+    window = kb.settings.recurrence_window_days
+    if kb.settings.recurrence_scope == "category":
+        return (f"An incident is a recurrence when an earlier incident anywhere in the organisation had one of its "
+                f"root-cause categories within {window} days (<code>recurrence_scope: category</code>).")
+    return (f"An incident is a recurrence when an earlier incident on the same service, model or data set had one "
+            f"of its root-cause categories within {window} days (<code>recurrence_scope: system</code>).")
+
+
+def fix_rule(kb: "KnowledgeBase") -> str:
+    """The definition of a fix and its states, in two sentences of the pages (HTML)."""
+    window = kb.settings.recurrence_window_days
+    where = ("anywhere in the organisation" if kb.settings.recurrence_scope == "category"
+             else "on a service, model or data set of the fix's own incident")
+    return (f"A <em>fix</em> is a done action item with a completion date. It <strong>did not hold</strong> when, "
+            f"within {window} days of its completion, a later incident {where} had a root cause it addressed; it "
+            f"<strong>held</strong> once {window} days have passed without that, and is <em>pending</em> until then.")
+
+
+FIX_TYPE_TITLES = {"prevention": "Prevention", "detection": "Detection", "mitigation": "Mitigation", "process": "Process"}
+
+
+def fix_type_table(fixes: dict[str, Any]) -> str:
+    """HTML: the fixes per action type and overall (the `fixes` object of trends.json):
+    which kinds of remediation hold."""
+    def row(name: str, c: dict[str, Any]) -> list[str]:
+        return [name, str(c["done"]), str(c["did_not_hold"]), str(c["held"]), str(c["pending"]),
+                percent(c["hold_rate"]) + (f" <small>(n={c['held'] + c['did_not_hold']})</small>"
+                                           if c["held"] + c["did_not_hold"] else "")]
+    rows = [row(FIX_TYPE_TITLES.get(t, h(t)), c) for t, c in fixes["by_type"].items()]
+    rows.append(["<strong>All</strong>"] + row("", fixes["overall"])[1:])
+    return figure_table(["Action type", "fixes", "did not hold", "held", "pending", "hold rate"], rows)
 
 
 class _Writer(PageLinks):
@@ -263,6 +329,9 @@ class _FullPage:
         if self._made is None:
             w = _Writer(self.kb, self.ctx, "trends/index.md", "trends/charts/all", self.directory_urls, full=True)
             w.title("Trends")
+            if self.kb.incidents:
+                write_summary(w, _durations_of(self.kb))
+                w.heading(2, "Details")
             _intro(w)
             _scope_sections(w, _scope(self.kb, self.kb.incidents))
             _index_of_views(w)
@@ -278,9 +347,8 @@ class _FullPage:
 
 def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
                 directory_urls: bool = True) -> tuple[list[Page], list[LaterFile | ChartFile]]:
-    """trends.json, trends/index.md, and one trend page per service
-    (trends/services/<slug>.md) and per team (trends/teams/<slug>.md), with their charts
-    under trends/charts/.
+    """trends.json and trends/index.md, with its charts under trends/charts/. (Each service
+    and team has a page of its own, facet_pages.py, that the page links to.)
 
     Every page comes with a `make`, and the files with what makes them: the site build
     runs them beside MkDocs. The figures (the recurrence relation among them) are worked
@@ -292,40 +360,15 @@ def trends_site(kb: "KnowledgeBase", ctx: SiteContext,
     pages = [Page(src, "Trends", _markdown("Trends"), in_nav=True, make=full.filling)]
     dests = [f"trends/charts/all-{name}.svg" for name in FULL_CHARTS] if kb.incidents else []
 
-    by_service: dict[str, list[Incident]] = defaultdict(list)
-    by_team: dict[str, list[Incident]] = defaultdict(list)
-    for inc in kb.incidents:
-        for svc in dict.fromkeys(inc.services):
-            by_service[svc].append(inc)
-        if inc.team:
-            by_team[inc.team].append(inc)
-    for kind, groups, noun in (("services", by_service, "service"), ("teams", by_team, "team")):
-        names = slugs(groups)
-        for name, incs in sorted(groups.items()):
-            page_src = f"trends/{kind}/{names[name]}.md"
-            title = f"Trends: {noun} {name}"
-            # Material prints page titles unescaped: the title goes in HTML-escaped.
-            pages.append(Page(page_src, str(escape(title)), _markdown(title),
-                              make=partial(_scoped_filling, kb, ctx, page_src, noun, name, incs, directory_urls)))
-    return pages, [LaterFile("trends.json", partial(trends_json, kb)),
+    return pages, [LaterFile("trends.json", partial(trends_json, kb, ctx.today)),
                    *(ChartFile(dest, partial(full.chart, dest)) for dest in dests)]
 
 
 def _markdown(title: str) -> str:
-    # The title goes in the page's meta, so MkDocs does not look for it in the HTML.
-    return f"---\ntitle: {json.dumps(str(escape(title)), ensure_ascii=False)}\n---\n\n{placeholder('body')}\n"
-
-
-def _scoped_filling(kb: "KnowledgeBase", ctx: SiteContext, src: str, noun: str, name: str, incs: list[Incident],
-                    directory_urls: bool) -> Filling:
-    w = _Writer(kb, ctx, src, "", directory_urls, full=False)
-    w.title(f"Trends: {noun} {name}")
-    field = "services" if noun == "service" else "team"
-    w.para(f"Incidents whose <code>{field}</code> {'include' if noun == 'service' else 'is'} <strong>{h(name)}</strong>. "
-           f'<a href="{w.href("trends/index.md")}">All trends</a>'
-           + w.metrics_link(' · <a href="{}">metric definitions</a>'))
-    _scope_sections(w, _scope(kb, incs))
-    return w.filling()
+    # The title goes in the page's meta, so MkDocs does not look for it in the HTML. Trend
+    # pages are left out of search (SEARCH_EXCLUDED): search is for incidents.
+    return (f"---\ntitle: {yaml_string(str(escape(title)))}\n{SEARCH_EXCLUDED}---\n\n"
+            f"{placeholder('body')}\n")
 
 
 def metrics_page(ctx: SiteContext) -> str | None:
@@ -345,8 +388,7 @@ def metrics_link(ctx: SiteContext, from_src: str, template: str) -> str:
 def _intro(w: _Writer) -> None:
     s = w.kb.settings
     w.para(f"Figures over every incident of the knowledge base, drafts included. Months and quarters are "
-           f"those of <code>started</code> in the {h(s.timezone)} time zone; an incident is a recurrence when an "
-           f"earlier one had one of its root-cause categories within {s.recurrence_window_days} days. "
+           f"those of <code>started</code> in the {h(s.timezone)} time zone. {scope_sentence(w.kb)} "
            "Durations show the median and the 90th percentile beside the mean: a few very long incidents "
            "pull the mean far from the typical one."
            + w.metrics_link(' See <a href="{}">metric definitions</a>.')
@@ -357,7 +399,10 @@ def _intro(w: _Writer) -> None:
 def _scope_sections(w: _Writer, sc: _Scope) -> None:
     """The sections of a trend page. A full page draws every chart; a scoped page (one
     service, one team) gives tables only, to keep the first build of a large knowledge
-    base fast (tens of scopes times seven charts take minutes)."""
+    base fast (tens of scopes times seven charts take minutes).
+
+    Missing data is never drawn as a figure: rows of periods without a value are left out,
+    a series without a value gets no chart and a section without data one sentence."""
     kb = w.kb
     if not sc.incidents:
         w.para("No incidents yet. Trends appear here once the first postmortem is written.")
@@ -365,64 +410,104 @@ def _scope_sections(w: _Writer, sc: _Scope) -> None:
     zone = kb.settings.timezone
     _overview(w, sc)
 
-    # Incidents per quarter by severity
+    # Incidents per quarter by severity: only the severities that occur
     sev_ids = [s.id for s in kb.taxonomy.severities]
     sev_ids += sorted({i.severity for i in sc.incidents} - set(sev_ids))
+    present = Counter(i.severity for i in sc.incidents)
+    shown_sev = [s for s in sev_ids if present[s]]
     counts = {q: Counter(i.severity for i in sc.by_quarter.get(q, ())) for q in sc.quarters}
-    w.heading(2, "Incidents per quarter")
+    busy = [q for q in sc.quarters if counts[q]]
+    w.heading(2, f"Incidents per {sc.unit}")
     if w.full:
         w.chart("incidents", charts.bar_spec(
-            "Incidents per quarter by severity", sc.quarters,
-            {s: [counts[q][s] for q in sc.quarters] for s in sev_ids},
-            ylabel="incidents", xlabel=f"quarter ({zone})", colors=charts.SEVERITY_COLORS),
-            "Stacked bar chart: incidents per quarter, by severity")
-    w.table(["Quarter"] + [h(s) for s in sev_ids] + ["Total"],
-            ([q] + [str(counts[q][s]) for s in sev_ids] + [str(sum(counts[q].values()))] for q in sc.quarters))
+            f"Incidents per {sc.unit} by severity", sc.quarters,
+            {s: [counts[q][s] for q in sc.quarters] for s in shown_sev},
+            ylabel="incidents", xlabel=f"{sc.unit} ({zone})", colors=severity_colors(kb, shown_sev)),
+            f"Stacked bar chart: incidents per {sc.unit}, by severity")
+    if len(busy) < len(sc.quarters):
+        w.para(f"{len(sc.quarters) - len(busy)} of the {len(sc.quarters)} {sc.units} from {sc.quarters[0]} to "
+               f"{sc.quarters[-1]} had no incident; the table leaves them out.")
+    w.table([sc.unit.capitalize()] + [h(s) for s in shown_sev] + ["Total"],
+            ([q] + [str(counts[q][s]) for s in shown_sev] + [str(sum(counts[q].values()))] for q in busy))
 
     # Time to detect, mitigate and resolve per quarter
-    w.heading(2, "Time to detect, mitigate and resolve per quarter")
+    w.heading(2, f"Time to detect, mitigate and resolve per {sc.unit}")
     shown = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
-    if w.full:
+    recorded = [k for k in shown + ("time_to_diagnose",) if sc.overall[k]["n"]]
+    if not recorded:
+        w.para("No incident here records when it was detected, mitigated or resolved, so there are no durations "
+               "to show.")
+    else:
+        w.para(f"{sc.units.capitalize()} where no incident recorded the value are left out of the tables and are gaps in the "
+               f"chart. Figures in grey rest on fewer than {SMALL_N} incidents: one unusual incident moves them a "
+               "lot, read them as anecdotes, not trends.")
+    charted = [k for k in shown if sc.overall[k]["n"]]
+    if w.full and charted:
+        have = [i for i, q in enumerate(sc.quarters) if any(sc.q_stats[q][k]["n"] for k in charted)]
+        span = sc.quarters[have[0]:have[-1] + 1]        # trimmed to where the values are
         panels = [{"title": DURATION_TITLES[k] + " (median, p90 and mean)",
-                   **{m: [sc.q_stats[q][k][m] for q in sc.quarters] for m in ("mean", "median", "p90", "n")}}
-                  for k in shown]
+                   **{m: [sc.q_stats[q][k][m] for q in span] for m in ("mean", "median", "p90", "n")}}
+                  for k in charted]
         w.chart("durations", charts.durations_spec(
-            "Time to detect, mitigate and resolve per quarter", sc.quarters, panels,
-            xlabel=f"quarter ({zone})", min_n=SMALL_N),
-            "Line charts per quarter of the median, 90th percentile and mean time to detect, mitigate and resolve")
-    for key in shown + ("time_to_diagnose",):
+            f"Time to detect, mitigate and resolve per {sc.unit}", span, panels,
+            xlabel=f"{sc.unit} ({zone})", min_n=SMALL_N),
+            f"Line charts per {sc.unit} of the median, 90th percentile and mean time to "
+            + ", ".join(DURATION_TITLES[k][8:] for k in charted))
+    for key in recorded:
         w.heading(3, DURATION_TITLES[key])
-        rows, weak = [], []
+        rows = []
         for q in sc.quarters:
             s = sc.q_stats[q][key]
-            rows.append([q] + _summary_cells(s))
-            if 0 < s["n"] < SMALL_N:
-                weak.append(f"{q} (n={s['n']})")
-        _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents have a {DURATION_TITLES[key].lower()} in")
-        w.table(["Quarter", "n", "mean", "median", "p90"], rows)
+            if s["n"]:
+                rows.append(_weak_row([q] + _summary_cells(s), s["n"]))
+        w.table([sc.unit.capitalize(), "n", "mean", "median", "p90"], rows)
+    missing = [DURATION_TITLES[k].lower() for k in shown + ("time_to_diagnose",) if k not in recorded]
+    if recorded and missing:
+        w.para(f"Not recorded by any incident here: {', '.join(missing)}.")
 
     # Recurrence per quarter
-    w.heading(2, "Recurrence rate per quarter")
+    w.heading(2, f"Recurrence rate per {sc.unit}")
+    w.para(scope_sentence(kb) + " The first window of a knowledge base has fewer recurrences by construction: "
+           "there is less history to recur.")
     rates = [sc.q_stats[q]["recurrence_rate"] for q in sc.quarters]
     if w.full:
         weak_q = [0 < sc.q_stats[q]["incidents"] < SMALL_N for q in sc.quarters]
         w.chart("recurrence", charts.line_spec(
             "Share of incidents that recur an earlier root cause", sc.quarters, {"recurrence rate": rates},
-            ylabel="recurrences / incidents", xlabel=f"quarter ({zone})", percent=True,
-            weak=weak_q, weak_note=f"Hollow points: quarters with fewer than {SMALL_N} incidents."),
-            "Line chart: recurrence rate per quarter")
-    weak = [f"{q} (n={sc.q_stats[q]['incidents']})" for q in sc.quarters if 0 < sc.q_stats[q]["incidents"] < SMALL_N]
-    _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents in")
-    w.table(["Quarter", "incidents", "recurrences", "recurrence rate"],
-            ([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
-              percent(sc.q_stats[q]["recurrence_rate"])] for q in sc.quarters))
+            ylabel="recurrences / incidents", xlabel=f"{sc.unit} ({zone})", percent=True,
+            weak=weak_q, weak_note=f"Hollow points: {sc.units} with fewer than {SMALL_N} incidents."),
+            f"Line chart: recurrence rate per {sc.unit}")
+    w.para(f"{sc.units.capitalize()} without incidents are left out; figures in grey rest on fewer than {SMALL_N} incidents.")
+    w.table([sc.unit.capitalize(), "incidents", "recurrences", "recurrence rate"],
+            (_weak_row([q, str(sc.q_stats[q]["incidents"]), str(sc.q_stats[q]["recurrences"]),
+                        percent(sc.q_stats[q]["recurrence_rate"])], sc.q_stats[q]["incidents"])
+             for q in busy))
 
     _recurring_categories(w, sc)
+    _fixes(w, sc)
     _detection(w, sc)
     _dimensions(w, sc)
     _resolve_by_severity(w, sc, sev_ids)
     if not w.full:
         _incident_list(w, sc.incidents)
+
+
+def severity_colors(kb: "KnowledgeBase", sev_ids: Sequence[str]) -> list[str]:
+    """A colour per severity shown: its rank's colour, grey for an unrated one."""
+    out = []
+    for s in sev_ids:
+        rank = kb.taxonomy.rated_rank(s)
+        out.append(charts.UNKNOWN_COLOR if kb.taxonomy.unrated(s) or rank >= len(charts.SEVERITY_COLORS)
+                   else charts.SEVERITY_COLORS[rank])
+    return out
+
+
+def _weak_row(cells: list[str], n: int) -> list[str]:
+    """The row's figures in grey when they rest on fewer than SMALL_N incidents."""
+    if 0 < n < SMALL_N:
+        return [cells[0]] + [f'<span class="pmkb-weak" title="fewer than {SMALL_N} incidents">{c}</span>'
+                             for c in cells[1:]]
+    return cells
 
 
 def _summary_cells(s: dict[str, Any]) -> list[str]:
@@ -444,16 +529,20 @@ def _overview(w: _Writer, sc: _Scope) -> None:
     last = local_date(sc.incidents[-1].started, tz)
     w.para(f"<strong>{o['incidents']}</strong> incident{'s' if o['incidents'] != 1 else ''} from {first.isoformat()} to "
            f"{last.isoformat()}; <strong>{o['recurrences']}</strong> of them recur an earlier root cause "
-           f"(recurrence rate {percent(o['recurrence_rate'])}).")
-    rows, weak = [], []
+           f"{scope_phrase(w.kb)} (recurrence rate {percent(o['recurrence_rate'])}).")
+    rows, weak, missing = [], [], []
     for key in DURATIONS:
         s = o[key]
-        rows.append([DURATION_TITLES[key]] + _summary_cells(s))
-        if 0 < s["n"] < SMALL_N:
-            weak.append(f"{DURATION_TITLES[key].lower()} (n={s['n']})")
-    _small_n_warning(w, weak, f"Fewer than {SMALL_N} incidents have a value for")
-    w.table(["", "n", "mean", "median", "p90"], rows)
-    w.para("<em>n</em>: incidents that have the value (a missing timestamp leaves an incident out).")
+        if not s["n"]:
+            missing.append(DURATION_TITLES[key].lower())
+            continue
+        rows.append(_weak_row([DURATION_TITLES[key]] + _summary_cells(s), s["n"]))
+    if rows:
+        w.table(["", "n", "mean", "median", "p90"], rows)
+        w.para("<em>n</em>: incidents that have the value (a missing timestamp leaves an incident out)."
+               + (f" Not recorded by any incident: {', '.join(missing)}." if missing else ""))
+    else:
+        w.para("No incident records when it was detected, mitigated or resolved: there are no durations.")
 
 
 def _recurring_categories(w: _Writer, sc: _Scope) -> None:
@@ -464,11 +553,12 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> None:
     for inc in sc.incidents:
         n_inc.update(inc.categories)
         n_rec.update(rec[inc.id].recurs)
-    # Done items per category that a later incident recurred past (whole knowledge base).
+    # Fixes that did not hold, per category that came back (whole knowledge base).
     failed_items: Counter = Counter()
     if w.full:
-        for outcome in fix_outcomes(kb).values():
-            failed_items.update(c for c, _ in outcome.categories)
+        for failures in failed_fixes(kb).values():
+            for f in failures:
+                failed_items.update(f.categories)
     ranked = sorted((c for c in n_inc if n_rec[c]), key=lambda c: (-n_rec[c], -n_inc[c], c))
     w.heading(2, "Most recurring root-cause categories")
     if not ranked:
@@ -482,9 +572,9 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> None:
             {"incidents": [n_inc[c] for c in top], "recurrences": [n_rec[c] for c in top]},
             xlabel="incidents"), "Horizontal bar chart: incidents and recurrences of the most recurring categories")
     w.para("<em>Recurrences</em>: incidents that recur that very category."
-           + (" <em>Fixes that did not hold</em>: done action items addressing the category, completed before the "
-              "start of a later incident that recurred it (each item counted once, however many incidents "
-              "followed it)." if w.full else ""))
+           + (" <em>Fixes that did not hold</em>: done action items addressing the category that it came back "
+              f"after, {scope_phrase(kb)}, within {kb.settings.recurrence_window_days} days of their completion "
+              "(each fix counted once, where it first came back)." if w.full else ""))
     header = ["Category", "incidents", "recurrences", "recurrence rate"] + (["fixes that did not hold"] if w.full else [])
     w.table(header, ([w.category(c, with_id=True), str(n_inc[c]), str(n_rec[c]),
                       percent(n_rec[c] / n_inc[c])] + ([str(failed_items[c])] if w.full else [])
@@ -493,6 +583,33 @@ def _recurring_categories(w: _Writer, sc: _Scope) -> None:
         more = len(ranked) - 15
         w.para(f"{more} more {'category recurs' if more == 1 else 'categories recur'}; "
                f'see <a href="{w.href("trends.json")}">trends.json</a> (<code>by_category</code>).')
+
+
+def _fixes(w: _Writer, sc: _Scope) -> None:
+    """Did the fixes hold, per action type: which kinds of remediation last. On a service's
+    or team's page, the fixes of its incidents."""
+    kb = w.kb
+    window = kb.settings.recurrence_window_days
+    ids = {i.id for i in sc.incidents}
+    fixes = [f for f in all_fixes(kb) if f.incident in ids]
+    by_type: dict[str, list] = defaultdict(list)
+    for f in fixes:
+        by_type[f.type].append(f)
+    types = list(ACTION_TYPES) + sorted(set(by_type) - set(ACTION_TYPES))
+    summary = {"overall": fix_counts(fixes, w.ctx.today, window),
+               "by_type": {t: fix_counts(by_type.get(t, ()), w.ctx.today, window) for t in types}}
+    w.heading(2, "Fix hold rate by action type")
+    o = summary["overall"]
+    w.para(f"{fix_rule(kb)} Today is {w.ctx.today.isoformat()}. The hold rate is held / (held + did not hold): "
+           f"which kinds of remediation last. Of <strong>{o['done']}</strong> fix{'es' if o['done'] != 1 else ''} here, "
+           f"{o['did_not_hold']} did not hold and {o['held']} held (hold rate {percent(o['hold_rate'])}).")
+    decided = o["held"] + o["did_not_hold"]
+    if 0 < decided < SMALL_N:
+        _small_n_warning(w, [f"n={decided}"], f"The hold rate rests on fewer than {SMALL_N} decided fixes")
+    w.html.append(fix_type_table(summary))
+    if w.full and o["did_not_hold"]:
+        w.para(f'The fixes that did not hold are listed on the <a href="{w.href("actions/index.md")}#fixes-that-did-not-hold">'
+               "action items</a> page.")
 
 
 def detection_class(source: str | None) -> str:
@@ -517,6 +634,9 @@ def _detection(w: _Writer, sc: _Scope) -> None:
     by_class = Counter(detection_class(i.detection) for i in sc.incidents)
     by_source = Counter(i.detection for i in sc.incidents)
     w.heading(2, "Detection sources")
+    if by_class["not recorded"] == total:
+        w.para("No incident here records how it was detected (<code>detection</code>).")
+        return
     w.para(f"Found by <strong>our alerts and monitors</strong>: {percent(by_class['our alerts and monitors'] / total)} "
            f"({by_class['our alerts and monitors']} of {total}); by <strong>customers</strong>: "
            f"{percent(by_class['customers'] / total)} ({by_class['customers']}); "
@@ -530,19 +650,25 @@ def _detection(w: _Writer, sc: _Scope) -> None:
             n = sum(cnt.values())
             for c in DETECTION_CLASSES:
                 shares[c].append(cnt[c] / n if n else 0.0)
+        palette = dict(zip(DETECTION_CLASSES, (charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4],
+                                               charts.UNKNOWN_COLOR)))
+        used = [c for c in DETECTION_CLASSES if by_class[c]]     # no legend entry for an empty series
         w.chart("detection", charts.bar_spec(
-            "Who found the incident, per quarter", sc.quarters, shares, ylabel="share of incidents",
-            xlabel=f"quarter ({kb.settings.timezone})", percent=True,
-            colors=(charts.PALETTE[0], charts.PALETTE[3], charts.PALETTE[4], charts.PALETTE[7])),
+            f"Who found the incident, per {sc.unit}", sc.quarters, {c: shares[c] for c in used},
+            ylabel="share of incidents", xlabel=f"{sc.unit} ({kb.settings.timezone})", percent=True,
+            colors=[palette[c] for c in used]),
             "Stacked bar chart: share of incidents found by our alerts and monitors, by customers, other ways")
     rows = []
     known = [t.id for t in kb.taxonomy.detection_sources]
     titles = {t.id: t.title for t in kb.taxonomy.detection_sources}
     for sid in known + sorted(s for s in by_source if s is not None and s not in titles):
+        if not by_source[sid]:
+            continue
         rows.append([h(titles.get(sid, sid)), f"<code>{h(sid)}</code>", detection_class(sid),
                      str(by_source[sid]), percent(by_source[sid] / total)])
     rows.append(["<em>not recorded</em>", "", "not recorded", str(by_source[None]), percent(by_source[None] / total)])
     w.table(["Detection source", "id", "counted as", "incidents", "share"], rows, ["l", "l", "l", "r", "r"])
+    w.para("Detection sources of the taxonomy that no incident here names are left out.")
 
 
 def _dimensions(w: _Writer, sc: _Scope) -> None:
@@ -556,36 +682,46 @@ def _dimensions(w: _Writer, sc: _Scope) -> None:
                 if f.id in per_q[q]:
                     per_q[q][f.id][f.contribution] += 1
     w.heading(2, "Failure dimensions over time")
+    assessed = [q for q in sc.quarters if any(sum(per_q[q][d].values()) for d in dims)]
+    if not assessed:
+        w.para("No incident here assesses its failure dimensions (<code>dimensions</code>).")
+        return
     w.para("How many incidents each failure dimension contributed to, from the <code>dimensions</code> of the "
            "postmortems (incidents that do not assess a dimension are not counted).")
     if w.full:
-        series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in sc.quarters] for d in dims}
-        w.chart("dimensions", charts.line_spec(
-            "Incidents with a medium or high contribution, per dimension", sc.quarters, series,
-            ylabel="incidents", xlabel=f"quarter ({kb.settings.timezone})"),
-            "Line chart: incidents per quarter where each failure dimension contributed medium or high")
-    w.table(["Quarter"] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
-            ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims] for q in sc.quarters))
+        span = sc.quarters[sc.quarters.index(assessed[0]):sc.quarters.index(assessed[-1]) + 1]
+        series = {titles[d]: [per_q[q][d]["high"] + per_q[q][d]["medium"] for q in span] for d in dims
+                  if any(per_q[q][d]["high"] + per_q[q][d]["medium"] for q in span)}
+        if series:
+            w.chart("dimensions", charts.line_spec(
+            "Incidents with a medium or high contribution, per dimension", span, series,
+                ylabel="incidents", xlabel=f"{sc.unit} ({kb.settings.timezone})"),
+                f"Line chart: incidents per {sc.unit} where each failure dimension contributed medium or high")
+    w.para(f"{sc.units.capitalize()} where no incident assessed a dimension are left out.")
+    w.table([sc.unit.capitalize()] + [f"{h(titles[d])}<br><small>high / medium / low</small>" for d in dims],
+            ([q] + [" / ".join(str(per_q[q][d][c]) for c in CONTRIBUTIONS) for d in dims] for q in assessed))
 
 
 def _resolve_by_severity(w: _Writer, sc: _Scope, sev_ids: list[str]) -> None:
     dur = _durations_of(w.kb)
     values = {s: [dur[i.id]["time_to_resolve"] for i in sc.incidents if i.severity == s] for s in sev_ids}
     values = {s: [v for v in vs if v is not None] for s, vs in values.items()}
+    values = {s: vs for s, vs in values.items() if vs}      # a severity nobody resolved has no figure
     w.heading(2, "Time to resolve by severity")
+    if not values:
+        w.para("No incident here records when it was resolved.")
+        return
     if w.full:
         w.chart("resolve-by-severity", charts.box_spec(
             "Distribution of time to resolve, by severity", values, ylabel_prefix="time to resolve",
-            xlabel="severity", colors=charts.SEVERITY_COLORS, min_n=SMALL_N),
+            xlabel="severity", colors=severity_colors(w.kb, list(values)), min_n=SMALL_N),
             "Box plot: distribution of time to resolve per severity")
-    rows, weak = [], []
-    for s in sev_ids:
-        st = summarize(values[s])
-        rows.append([h(s)] + _summary_cells(st) + [human_minutes(min(values[s], default=None)),
-                                                     human_minutes(max(values[s], default=None))])
-        if 0 < st["n"] < SMALL_N:
-            weak.append(f"{h(s)} (n={st['n']})")
-    _small_n_warning(w, weak, f"Fewer than {SMALL_N} resolved incidents of severity")
+    rows = []
+    for s, vs in values.items():
+        st = summarize(vs)
+        rows.append(_weak_row([h(s)] + _summary_cells(st) + [human_minutes(min(vs)), human_minutes(max(vs))], st["n"]))
+    w.para(f"Severities without a resolved incident are left out; figures in grey rest on fewer than {SMALL_N} "
+           "incidents.")
     w.table(["Severity", "n", "mean", "median", "p90", "shortest", "longest"], rows)
 
 
@@ -618,11 +754,11 @@ def _index_of_views(w: _Writer) -> None:
         if not stats:
             continue
         shown = True
-        names = slugs(stats)
+        names = addresses(stats)
         w.heading(2, f"By {noun}")
         w.table([noun.capitalize(), "incidents", "recurrences", "recurrence rate", "median time to resolve",
                  "p90 time to resolve", "n"],
-                ([w.link(f"trends/{kind}/{names[n]}.md", h(n)), str(g["incidents"]), str(g["recurrences"]),
+                ([w.link(facet_page_src(kind, names[n]), h(n)), str(g["incidents"]), str(g["recurrences"]),
                   percent(g["recurrence_rate"]), human_minutes(g["time_to_resolve"]["median"]),
                   human_minutes(g["time_to_resolve"]["p90"]), str(g["time_to_resolve"]["n"])]
                  for n, g in sorted(stats.items(), key=lambda kv: (-kv[1]["incidents"], kv[0]))))

@@ -8,18 +8,19 @@ Checks across files (duplicate ids, links to incidents that do not exist) live i
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Iterator
 
 from .diagnostics import Diagnostic
 from .frontmatter import ReadProblem, decode, split
-from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
+from .model import (ActionItem, DatasetRef, DimensionFinding, Incident, Link, ModelRef, RootCause, Source,
                     TimelineEvent)
 from .schema import SchemaChecker, field_name
 from .suggest import did_you_mean
 from .taxonomy import Taxonomy
-from .timestamps import TimeProblem, parse_date, parse_timestamp
+from .timestamps import TimeProblem, in_gap, parse_date, parse_timestamp
 from .yamlsafe import Parsed, YamlProblem, locate, parse, raw_scalar
 
 TIME_FIELDS = ("started", "detected", "mitigated", "resolved")
@@ -44,6 +45,11 @@ class FileResult:
     id: str | None = None              # the id, when readable, even if the file has errors
     id_line: int = 1
     related: tuple[tuple[str, int, int], ...] = ()   # (id, line, column) of each explicit link
+    # (facet kind, value, line, column) of each name it gives (services, team, models,
+    # datasets, tags): the knowledge base compares spellings across files
+    names: tuple[tuple[str, str, int, int], ...] = ()
+    started: datetime | None = None    # when readable, even if the file has errors (for the span check)
+    started_at: tuple[int, int] = (1, 1)
 
     @property
     def ok(self) -> bool:
@@ -104,18 +110,73 @@ def check_file(data: bytes, path: str, shown: str, rules: Rules, build: bool = T
 
     for problem_path, at_key, message in rules.schema.problems(fm, lambda path: raw_scalar(parsed.root, path)):
         rep.error(message, problem_path, key=at_key)
+    _check_values(fm, rep)
     times = _check_semantics(fm, rules, rep)
 
     result = FileResult(path, shown, None, rep.diags)
     if isinstance(fm.get("id"), str):
         result.id = fm["id"]
         result.id_line = rep.at(("id",))[0]
+    if ("started",) in times:
+        result.started, result.started_at = times[("started",)], rep.at(("started",))
     if isinstance(fm.get("related"), list):
         result.related = tuple((r, *rep.at(("related", i))) for i, r in enumerate(fm["related"]) if isinstance(r, str))
+    result.names = tuple((kind, value, *rep.at(path)) for kind, value, path in _names(fm))
     if result.ok and build:
         source = Source(path, shown, parts.body, parts.body_line, data_digest or digest(data))
         result.incident = _build(fm, times, source)
     return result
+
+
+# (facet kind, field, key inside an item or None)
+_NAME_FIELDS = (("services", "services", None), ("models", "models", "name"), ("datasets", "datasets", "name"),
+                ("tags", "tags", None))
+
+
+def _names(fm: dict) -> Iterator[tuple[str, str, tuple]]:
+    """(facet kind, value, path) of each name the front matter gives."""
+    if isinstance(fm.get("team"), str):
+        yield "teams", fm["team"], ("team",)
+    for kind, key, inner in _NAME_FIELDS:
+        values = fm.get(key)
+        if not isinstance(values, list):
+            continue
+        for i, v in enumerate(values):
+            if inner is not None:
+                if isinstance(v, dict) and isinstance(v.get(inner), str):
+                    yield kind, v[inner], (key, i, inner)
+            elif isinstance(v, str):
+                yield kind, v, (key, i)
+def _check_values(fm: dict[str, Any], rep: _Reporter) -> None:
+    """Numbers no export can hold in the `x-` keys (which hold anything): `.nan` and `.inf`
+    are not JSON. Every other field has a type that the schema checks, and a float there is
+    already an error. (Text may hold any character: pages and the feed make each safe.)"""
+    extensions = {key: value for key, value in fm.items() if isinstance(key, str) and key.startswith("x-")}
+    for path in _non_finite(extensions, ()) if extensions else ():
+        rep.error(f"{field_name(path)}: {get_in(fm, path)} is not a number JSON can hold (.nan, .inf); write a number, "
+                  "or the text in quotes", path)
+
+
+_NESTED = (dict, list, float)
+
+
+def _non_finite(value: Any, path: tuple) -> list[tuple]:
+    """Paths of the non-finite floats in `value`. Only containers and floats are visited
+    (text, the bulk of a file, is skipped without making a path)."""
+    if type(value) is float:
+        return [] if math.isfinite(value) else [path]
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out = []
+    for key, item in items:
+        if isinstance(item, _NESTED):
+            out += _non_finite(item, path + (key,))
+    return out
+
+
+def get_in(doc: Any, path: tuple) -> Any:
+    for part in path:
+        doc = doc[part]
+    return doc
 
 
 def _items(fm: dict, key: str) -> Iterator[tuple[int, dict]]:
@@ -187,10 +248,21 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
         if item.get("status") == "done" and "completed" not in item:
             rep.warning(f"action_items[{i}] is done but has no 'completed' date; add it, or it cannot show whether the fix held",
                         ("action_items", i))
+    gaps = {}
+    for key in TIME_FIELDS:
+        if (key,) in times:
+            read_as = in_gap(fm[key], rules.tz)
+            if read_as is not None:
+                gaps[key] = read_as
+                rep.warning(f"{key}: {fm[key]} does not exist in {rules.tz} (the clocks were put forward past it); it "
+                            f"is read as {read_as}; give the time with its offset to say which instant you mean", (key,))
     for early, late in ORDER_RULES:
         a, b = times.get((early,)), times.get((late,))
         if a is not None and b is not None and b < a:
-            rep.error(f"{late} ({fm[late]}) is before {early} ({fm[early]}); {late} must not be earlier than {early}", (late,))
+            gap = "".join(f"; {k} {fm[k]} falls in a daylight-saving gap and is read as {gaps[k]}"
+                          for k in (early, late) if k in gaps)
+            rep.error(f"{late} ({fm[late]}) is before {early} ({fm[early]}){gap}; {late} must not be earlier than {early}",
+                      (late,))
     detected = times.get(("detected",))
     if detected is not None:
         for i, ev in _items(fm, "timeline"):
@@ -206,6 +278,14 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
     related = fm.get("related")
     if isinstance(related, list) and isinstance(fm.get("id"), str) and fm["id"] in related:
         rep.error("related: an incident cannot be related to itself", ("related", related.index(fm["id"])))
+    if isinstance(related, list):
+        seen: set[str] = set()
+        for i, rid in enumerate(related):
+            if not isinstance(rid, str):
+                continue
+            if rid in seen:
+                rep.warning(f"related: '{rid}' is listed twice; it is shown once", ("related", i))
+            seen.add(rid)
 
     if fm.get("status") == "final":
         if not fm.get("root_causes"):
@@ -217,6 +297,10 @@ def _check_semantics(fm: dict[str, Any], rules: Rules, rep: _Reporter) -> dict[t
                          ("resolved", "when it was fully resolved; time to resolve depends on it")):
             if key not in fm:
                 rep.warning(f"a final postmortem should have '{key}' ({why})")
+        if not any(fm.get(key) for key in ("services", "models", "datasets")):
+            # Recurrence and fixes count between incidents that share a system (SPEC section 6).
+            rep.warning("a final postmortem should name at least one affected system in 'services', 'models' or "
+                        "'datasets'; without one it can never show as a recurrence, nor show whether a fix held")
     return times
 
 
@@ -246,4 +330,5 @@ def _build(fm: dict[str, Any], times: dict[tuple, Any], source: Source) -> Incid
         dimensions=tuple(DimensionFinding(k, v["contribution"], _tuple(v.get("evidence")))
                          for k, v in (fm.get("dimensions") or {}).items()),
         root_causes=root_causes, trigger=fm.get("trigger"), action_items=actions, timeline=timeline,
-        related=_tuple(fm.get("related")), tags=_tuple(fm.get("tags")), front_matter=fm, source=source)
+        related=tuple(dict.fromkeys(_tuple(fm.get("related")))), tags=_tuple(fm.get("tags")), front_matter=fm, source=source,
+        links=tuple(Link(ln["title"], ln["url"]) for ln in fm.get("links", ())))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 
-from ..settings import DEFAULTS
+from ..settings import DEFAULTS, RECURRENCE_SCOPES
 
 
 class PostmortemsConfig(Config):
@@ -19,7 +19,12 @@ class PostmortemsConfig(Config):
     """IANA zone for timestamps without an offset, and for months, quarters and 'today'."""
 
     recurrence_window_days = opt.Type(int, default=DEFAULTS["recurrence_window_days"])
-    """An incident recurs a category seen within this many days before it."""
+    """An incident recurs a category seen within this many days before it; a fix that did
+    not fail within this many days of its completion held."""
+
+    recurrence_scope = opt.Choice(RECURRENCE_SCOPES, default=DEFAULTS["recurrence_scope"])
+    """`system`: recurrence and fixes count only between incidents that share a service,
+    model or data set. `category`: the whole organisation counts as one system."""
 
     related_limit = opt.Type(int, default=DEFAULTS["related_limit"])
     """How many related incidents an incident page lists (explicit links always all)."""

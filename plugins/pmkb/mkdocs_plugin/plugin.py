@@ -21,6 +21,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
+from ..addresses import clashes_within, generated
 from ..background import Background, BackgroundError, FileRewriter, can_fork, usable_cpus
 from ..home import render_home_markers
 from ..kb import KnowledgeBase, KnowledgeBaseError, Loader
@@ -66,12 +67,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
         try:
-            self.settings = Settings.from_options(root, dict(self.config))
+            # the same checks as `pmkb validate`, the docs and site folders included
+            self.settings = Settings.from_options(root, dict(self.config), Path(config.docs_dir), Path(config.site_dir))
         except SettingsError as exc:
             raise PluginError(f"postmortems: {exc}") from None
-        docs = Path(config.docs_dir).resolve()
-        if self.settings.incidents_dir == docs or self.settings.incidents_dir.is_relative_to(docs):
-            raise PluginError("postmortems: 'incidents_dir' must be outside docs_dir; incident pages are generated from it")
         # Our theme overrides go after the user's custom_dir (theirs win) and before the theme's.
         overrides = str(Path(__file__).resolve().parent / "overrides")
         if overrides not in config.theme.dirs:
@@ -160,6 +159,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             _refuse_clash(files, dest)
             self.later_files[dest] = File.generated(config, dest, content=b"")
             files.append(self.later_files[dest])
+        _refuse_clashes(files, site, config.use_directory_urls)
         self.has_feed = any(f.dest_uri == FEED_URI for f in site.files) or FEED_URI in site.later
         self.streamed = site.streamed
         self.exports = site.exports
@@ -259,7 +259,13 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        if self.config.search_index == "pagefind":
+        if "\x00" in output:
+            # a NUL from any text (a title written "\0"): HTML has no place for it; browsers
+            # show U+FFFD for it, and so does the file now
+            output = output.replace("\x00", "\ufffd")
+        if self.config.search_index == "pagefind" and not (page.meta.get("search") or {}).get("exclude"):
+            # Pagefind indexes only marked pages: the pages kept out of the theme's search
+            # (service, team, model, data set and tag pages; the search page) stay out of it too.
             output = mark_body(output)
         if self.rewriter is not None:
             # MkDocs writes this page once we return, so the one before it is on disk now.
@@ -352,6 +358,18 @@ def _refuse_clash(files: Files, uri: str) -> None:
     if clash is not None and clash.generated_by is None:
         raise PluginError(f"postmortems: docs/{posixpath.normpath(uri)} clashes with a page the plugin generates; "
                           "rename or remove it")
+
+
+def _refuse_clashes(files: Files, site, directory_urls: bool) -> None:
+    """Every output file has one source: a file of docs/ that lands where a generated page,
+    file, asset or export does (whatever its name in docs/) is an error, and so are two
+    generated sources for one output file."""
+    ours = generated(site, directory_urls)
+    problems = [f"docs/{f.src_uri} clashes with {ours[f.dest_uri]}: both would be written to {f.dest_uri}"
+                for f in files if f.generated_by is None and f.dest_uri in ours]
+    problems += [f"{a} and {b} would both be written to {dest}" for dest, a, b in clashes_within(site, directory_urls)]
+    if problems:
+        raise PluginError("postmortems: " + "; ".join(problems) + "; rename or remove one of each")
 
 
 def _listing(diags) -> str:
