@@ -33,6 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from .addresses import clashes_with_docs, clashes_within, dest_of
+from .files import MARKDOWN_SUFFIXES
 from .home import render_home_markers
 from .htmlutil import page_url
 from .kb import KnowledgeBase
@@ -323,6 +325,7 @@ class Staged:
     # (src_uri, the incident's own file relative to docs_dir or None: nothing to edit), as
     # the plugin sets them.
     edit_links: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    unsearched: set[str] = field(default_factory=set)   # HTML files of pages kept out of search
 
 
 def _docs_files(docs_dir: Path) -> dict[str, Path]:
@@ -396,10 +399,12 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     generated.update({static.dest_uri: static.content for static in site.files})
     generated.update({src_uri: Path(abs_path) for src_uri, abs_path in site.assets.items()})
     generated.update({streamed.dest_uri: _streamed_bytes(streamed) for streamed in site.streamed})
-    clashes = sorted(uri for uri in generated if uri in user_docs)
-    if clashes:
-        raise StagingError("; ".join(f"{docs_dir.name}/{posixpath.normpath(u)} clashes with a page pmkb generates; "
-                                     "rename or remove it" for u in clashes))
+    # Every output file has one source, as the plugin requires (addresses.py).
+    problems = [f"{docs_dir.name}/{src} clashes with {what}: both would be written to {dest}"
+                for src, dest, what in clashes_with_docs(site, sorted(user_docs), directory_urls)]
+    problems += [f"{a} and {b} would both be written to {dest}" for dest, a, b in clashes_within(site, directory_urls)]
+    if problems:
+        raise StagingError("; ".join(problems) + "; rename or remove one of each")
     docs.update(generated)
 
     # Theme overrides: ours, then the user's custom_dir over them (theirs win).
@@ -422,10 +427,13 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     written = _sync(folder / DOCS, docs) + _sync(folder / OVERRIDES, overrides)
     written += _sync(folder, {CONFIG_NAME: config_text.encode("utf-8")}, prune=False)
     has_feed = any(f.dest_uri == FEED_URI for f in site.files)
-    edit_links = {_output_file(p.src_uri, directory_urls): (p.src_uri, None if not p.edit_path else
+    # Pagefind indexes the pages the theme's search indexes, as the plugin marks them.
+    unsearched = {dest_of(uri, directory_urls) for uri, content in docs.items()
+                  if uri.endswith(MARKDOWN_SUFFIXES) and _search_excluded(content)}
+    edit_links = {dest_of(p.src_uri, directory_urls): (p.src_uri, None if not p.edit_path else
                   Path(os.path.relpath(kb.settings.incidents_dir / p.edit_path, docs_dir)).as_posix())
                   for p in site.pages}
-    return Staged(folder, folder / CONFIG_NAME, folder / SITE, has_feed, pagefind, written, edit_links)
+    return Staged(folder, folder / CONFIG_NAME, folder / SITE, has_feed, pagefind, written, edit_links, unsearched)
 
 
 def _streamed_bytes(streamed: StreamedFile) -> bytes:
@@ -452,17 +460,29 @@ def finish_site(staged: Staged, site_dir: Path) -> str | None:
             # rel "alternate feed", not "alternate": see the plugin's on_post_page
             new = new.replace("</head>", f'<link rel="alternate feed" type="application/atom+xml" '
                                          f'title="New postmortems" href="{href}"></head>', 1)
-        if staged.pagefind:
+        if "\x00" in new:
+            # a NUL from any text: HTML has no place for it (browsers show U+FFFD), as the plugin does
+            new = new.replace("\x00", "\ufffd")
+        if staged.pagefind and rel not in staged.unsearched:
             new = mark_body(new)
         if new != text:
             page.write_text(new, encoding="utf-8")
     return index_site(site_dir) if staged.pagefind else None
 
 
-def _output_file(src_uri: str, directory_urls: bool) -> str:
-    """The HTML file a page is written to, relative to the site folder."""
-    url = page_url(src_uri, directory_urls)
-    return url + "index.html" if url.endswith("/") or url == "" else url
+def _search_excluded(content: bytes | Path) -> bool:
+    """Whether a page's front matter keeps it out of search (`search: {exclude: true}`)."""
+    data = content.read_bytes() if isinstance(content, Path) else content
+    text = data.decode("utf-8-sig", errors="replace")
+    if not text.startswith("---"):
+        return False
+    end = text.find("\n---", 3)
+    try:
+        meta = yaml.safe_load(text[3:end]) if end > 0 else None
+    except yaml.YAMLError:
+        return False
+    search = meta.get("search") if isinstance(meta, dict) else None
+    return isinstance(search, dict) and bool(search.get("exclude"))
 
 
 def _retarget_edit(text: str, src: str, target: str | None) -> str:
