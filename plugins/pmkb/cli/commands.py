@@ -12,6 +12,10 @@ from pathlib import Path
 
 import click
 
+from ..adapters.engines import DEFAULT_ENGINE, ENGINES, Engine, EngineError, check_installed
+from ..adapters.engines import build as run_build
+from ..adapters.engines import serve as run_serve
+from ..adapters.staging import StagingError
 from ..incidents.diagnostics import FORMATTERS, Diagnostic
 from ..knowledge.kb import KnowledgeBaseError, Loader, NoIncidentsFolder
 from ..knowledge.similar import read_incident_like
@@ -159,14 +163,58 @@ def similar(path: Path, fmt: str, limit: int, config_file: Path | None) -> None:
         click.echo("pmkb: add the ones that teach the same lesson to 'related:'", err=True)
 
 
+engine_option = click.option("--engine", "-e", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE,
+                             show_default=True,
+                             help="The site engine. mkdocs and properdocs run the postmortems plugin; for zensical, "
+                                  "which ignores plugins, pmkb writes the generated pages first and Zensical builds them.")
+
+
+def _engine(name: str) -> Engine:
+    engine = ENGINES[name]
+    try:
+        check_installed(engine)
+    except EngineError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    return engine
+
+
+def _config_path(config_file: Path | None) -> Path:
+    return config_file or Path("mkdocs.yml")
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@main.command()
+@engine_option
+@click.option("-d", "--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the site (default: the configuration's site_dir, ./site).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@config_option
+def build(engine: str, site_dir: Path | None, strict: bool, config_file: Path | None) -> None:
+    """Build the site. Exit 0 built, 1 validation errors (or warnings with --strict), 2 could not run."""
+    settings = _settings(config_file)
+    chosen = _engine(engine)
+    try:
+        code = run_build(chosen, _config_path(config_file), settings, site_dir, strict, _say)
+    except StagingError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@engine_option
 @click.option("-a", "--dev-addr", "address", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
               help="Where to listen (loopback by default).")
 @config_option
-def serve(paths: tuple[Path, ...], address: str, config_file: Path | None) -> None:
+def serve(paths: tuple[Path, ...], engine: str, address: str, config_file: Path | None) -> None:
     """Live preview. With PATHs: a fast preview of those incidents against the whole
-    knowledge base, refreshed on save."""
+    knowledge base, refreshed on save. Without: the whole site, built by the chosen engine
+    and rebuilt when an incident, a docs page or the settings change."""
     settings = _settings(config_file)
     if paths:
         missing = [p for p in paths if not p.is_file()]
@@ -175,10 +223,13 @@ def serve(paths: tuple[Path, ...], address: str, config_file: Path | None) -> No
             sys.exit(2)
         from ..adapters.preview.server import run  # the preview's imports only when previewing
         sys.exit(run(settings, config_file or Path("mkdocs.yml"), list(paths), address))
-    # Without PATHs: the whole site (issue 18 adds --engine here).
-    import subprocess
-    sys.exit(subprocess.call([sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file or Path("mkdocs.yml")),
-                              "-a", address]))
+    chosen = _engine(engine)
+    try:
+        code = run_serve(chosen, _config_path(config_file), settings, address, _say)
+    except StagingError as exc:
+        click.echo(f"pmkb: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

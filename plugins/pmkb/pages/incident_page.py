@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,7 +136,7 @@ def incident_page(kb: KnowledgeBase, inc: Incident, links: LinkIndex) -> Page:
         # The theme's search weighs a page's `tags` above its title and text: a search for a
         # service, model, data set or team lists the incidents that name it first, before
         # pages that only mention a word of it. (Escaped: the theme shows them as HTML.)
-        meta.append(f"tags: {json.dumps(names, ensure_ascii=False)}")
+        meta.append("tags: [" + ", ".join(yaml_string(n) for n in names) + "]")
     markdown = "\n".join(["---", *meta, "---", "", placeholder("top"), "", body.strip(), "", placeholder("bottom"), ""])
     return Page(src, title, markdown, edit_path=inc.source.path)
 
