@@ -93,13 +93,6 @@ def test_children_give_way_to_the_build(tmp_path):
             assert bg.get("nice")[1] == own   # inline: the build's own priority, unchanged
     finally:
         bg.close()
-    # the rewriter's child: it writes its niceness into each file it rewrites
-    target = tmp_path / "page.html"
-    target.write_text("x", encoding="utf-8")
-    rw = background.FileRewriter(lambda text: str(os.nice(0)))
-    rw.add(str(target))
-    rw.finish()
-    assert target.read_text(encoding="utf-8") == str(expected)
     assert os.nice(0) == own   # the build's own priority is untouched
 
 
@@ -153,31 +146,6 @@ def test_close_stops_the_child_and_removes_its_files():
     assert not folder.exists()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)      # reaped: no zombie left behind
-
-
-def test_file_rewriter_rewrites_each_named_file(tmp_path):
-    files = [tmp_path / f"p{k}.html" for k in range(30)]
-    for k, f in enumerate(files):
-        f.write_text(f"<p>\n    page {k}\n</p>\n", encoding="utf-8")
-    rw = background.FileRewriter(lambda text: text.replace("    ", ""))
-    for f in files:
-        rw.add(str(f))
-    rw.add(str(tmp_path / "never-written.html"))   # MkDocs skips empty pages: not an error
-    rw.finish()
-    assert [f.read_text(encoding="utf-8") for f in files] == [f"<p>\npage {k}\n</p>\n" for k in range(30)]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in files)   # no temporary files left
-
-
-def test_file_rewriter_reports_a_failure(tmp_path):
-    page = tmp_path / "p.html"
-    page.write_text("x", encoding="utf-8")
-    def boom(text):
-        raise RuntimeError("cannot minify")
-    rw = background.FileRewriter(boom)
-    rw.add(str(page))
-    with pytest.raises(BackgroundError):
-        rw.finish()
-    assert page.read_text(encoding="utf-8") == "x"
 
 
 @pytest.mark.skipif(background.usable_cpus() < 2, reason="one CPU: the job runs inline")

@@ -181,59 +181,6 @@ def _exited(pid: int, wait: bool = False) -> bool:
     return done == pid
 
 
-class FileRewriter:
-    """Rewrites files in a forked child, one after another, as the caller names them.
-
-    For a transformation of finished output files (minifying pages) that the caller would
-    otherwise do between writing one and starting the next: the child takes it off the
-    build's critical path. Names go over a pipe ('\\0'-separated); each file is replaced
-    atomically, so a reader never sees half of one.
-    """
-
-    def __init__(self, rewrite: Callable[[str], str]):
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:   # the child: rewrite each named file until the pipe closes
-            os.close(write_end)
-            code = 0
-            try:
-                _give_way()
-                with os.fdopen(read_end, "rb") as names:
-                    for name in _split_names(names):
-                        _rewrite_file(name, rewrite)
-            except BaseException:
-                code = 1
-                sys.stderr.write(traceback.format_exc())
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
-        os.close(read_end)
-        self._pid, self._write_end = pid, write_end
-
-    def add(self, path: str) -> None:
-        data = path.encode("utf-8", "surrogateescape") + b"\0"
-        while data:
-            data = data[os.write(self._write_end, data):]
-
-    def finish(self) -> None:
-        """Wait until every named file is rewritten; BackgroundError if the child failed."""
-        os.close(self._write_end)
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = 0
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise BackgroundError("rewriting the built pages failed (see the traceback above)")
-
-    def close(self) -> None:
-        """Stop without waiting (the build failed)."""
-        if self._pid:
-            try:
-                os.close(self._write_end)
-            except OSError:
-                pass
-            _kill(self._pid)
-            self._pid = 0
-
-
 def _give_way() -> None:
     try:
         os.nice(NICENESS)
@@ -241,20 +188,3 @@ def _give_way() -> None:
         pass
 
 
-def _split_names(stream) -> Iterable[str]:
-    rest = b""
-    for chunk in iter(lambda: stream.read1(65536), b""):
-        *names, rest = (rest + chunk).split(b"\0")
-        for name in names:
-            yield name.decode("utf-8", "surrogateescape")
-
-
-def _rewrite_file(path: str, rewrite: Callable[[str], str]) -> None:
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return   # not written after all (MkDocs skips a page whose output is empty)
-    new = rewrite(text)
-    if new != text:
-        _write(Path(path), new.encode("utf-8"))
