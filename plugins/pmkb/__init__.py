@@ -11,7 +11,8 @@ stages before it:
                      is computed over it                    planning, overdue, facets, similar)
     pages/        4. knowledge base -> pages, charts,       (site, incident_page, trends, actions,
                      exports, feed                          charts, exports, templates, assets)
-    adapters/     5. pages -> a built or served site        (mkdocs/ the MkDocs plugin, preview/
+    adapters/     5. pages -> a built or served site        (mkdocs/ the MkDocs plugin, engines and
+                                                            staging for the other engines, preview/
                                                             `pmkb serve PATH`, pagefind)
     cli/          the `pmkb` command line, apart: it drives stages 1-3 and the adapters
 
