@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from checkhelpers import check, pos
+from checkhelpers import check, pos, time_limit
 from conftest import incident_text
 from pmkb.cli import main
 from pmkb.incidents.taxonomy import TaxonomyError, load_taxonomy
@@ -38,20 +36,6 @@ SETPRIV = shutil.which("setpriv")
 # without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, root is held to file permissions
 NO_DAC = [SETPRIV or "setpriv", "--inh-caps=-dac_override,-dac_read_search",
           "--bounding-set=-dac_override,-dac_read_search", "--"]
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Fail instead of hanging: SIGALRM interrupts a blocking open() (of a named pipe)."""
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def cli(kb, *args: str, env: dict[str, str] | None = None):

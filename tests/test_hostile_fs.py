@@ -16,7 +16,6 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-import signal
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checkhelpers import time_limit
 from conftest import KB, incident_text
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -89,19 +89,6 @@ def _can_hold_root() -> bool:
 
 
 UNREADABLE_WORKS = _can_hold_root()
-
-
-@contextmanager
-def time_limit(seconds: float):
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 FOLDERS = st.sampled_from(["2025", "a b", "ü", "_drafts", ".hidden", "x", "-", "inc-2025-001"])
