@@ -148,15 +148,22 @@ def plugin_options(config: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def load_settings(config_file: Path) -> Settings:
+def read_config(config_file: Path, loader: type[yaml.SafeLoader] = _LenientLoader) -> dict[str, Any]:
+    """mkdocs.yml as a mapping, read with `loader` (the settings take any tag as plain data;
+    the staging keeps tags to write them back)."""
     try:
-        config = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_LenientLoader) or {}
+        config = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=loader) or {}
     except OSError as exc:
         raise SettingsError(f"cannot read {config_file}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise SettingsError(f"{config_file} is not valid YAML: {exc}") from None
     if not isinstance(config, dict):
         raise SettingsError(f"{config_file} must be a YAML mapping")
+    return config
+
+
+def load_settings(config_file: Path) -> Settings:
+    config = read_config(config_file)
     options = plugin_options(config)
     if options is None:
         raise SettingsError(f"{config_file} does not enable the '{PLUGIN_NAME}' plugin; add it under 'plugins:'")

@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 from ..pages.site import SCRIPT_URI, STYLE_URI
-from ..settings import PLUGIN_NAME
+from ..settings import PLUGIN_NAME, SettingsError
+from ..settings import read_config as settings_read_config
 
 CONFIG_NAME = "mkdocs.yml"
 DOCS = "docs"
@@ -77,14 +78,9 @@ _WriteTags.add_representer(Tagged, _write_tagged)
 
 def read_config(config_file: Path) -> dict[str, Any]:
     try:
-        config = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_KeepTags) or {}
-    except OSError as exc:
-        raise StagingError(f"cannot read {config_file}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise StagingError(f"{config_file} is not valid YAML: {exc}") from None
-    if not isinstance(config, dict):
-        raise StagingError(f"{config_file} must be a YAML mapping")
-    return config
+        return settings_read_config(config_file, _KeepTags)
+    except SettingsError as exc:
+        raise StagingError(str(exc)) from None
 
 
 def plain_value(value: Any) -> Any:
