@@ -1,7 +1,7 @@
 """Reading a large knowledge base in several processes gives exactly what one process gives.
 
 Above PARALLEL_THRESHOLD files the loader checks files in forked workers and in the parent
-(kb._check_in_parallel). The incidents, their order and every diagnostic must not depend
+(knowledge.checking, on the pool of pmkb.workers). The incidents, their order and every diagnostic must not depend
 on that: 450 synthetic incidents, some of them broken on purpose, are loaded both ways.
 """
 

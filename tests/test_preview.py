@@ -44,8 +44,8 @@ def example(tmp_path, monkeypatch):
 def _preview(root: Path, *rels: str, use_cache: bool = True) -> Preview:
     preview = Preview(load_settings(root / "mkdocs.yml"), [root / r for r in rels], root / "mkdocs.yml")
     loaded = preview.load(use_cache=use_cache)
-    if loaded.cache_pid:
-        os.waitpid(loaded.cache_pid, 0)
+    if loaded.cache_writer is not None:
+        loaded.cache_writer.close()
     preview.loaded = loaded
     return preview
 

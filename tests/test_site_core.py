@@ -12,7 +12,6 @@ import pytest
 
 from conftest import ROOT
 from pmkb import Loader, SiteContext, build_site, load_settings
-from pmkb.adapters.background import FLUSH
 from pmkb.adapters.pagefind import PagefindError, index_site
 
 CTX = SiteContext(today=date(2026, 1, 1), heading_link="¶")
@@ -30,13 +29,23 @@ def test_inline_and_deferred_build_give_the_same_site(tmp_path):
     deferred = build_site(kb, CTX, defer=handed.append)
     assert [p.src_uri for p in deferred.pages] == [p.src_uri for p in inline.pages]
     (work,) = handed
-    made = {item[0]: item for item in work.run(tmp_path) if item is not FLUSH}
+    tasks = work.tasks(tmp_path)
+    keys = [key for task in tasks for key in task.keys]
+    # every key the adapter asks for is made by exactly one task, and each task makes its keys
+    assert sorted(keys) == sorted({p.src_uri for p in deferred.pages if p.deferred} | set(deferred.later)
+                                  | set(deferred.exports))
+    assert len(tasks[0].keys) <= 4 < len(tasks[1].keys)    # the first page is soon ready
+    made = {}
+    for task in tasks:
+        out = task.run()
+        assert set(out) == set(task.keys)
+        made.update(out)
     for page in inline.pages:
         if page.edit_path:
-            _, fragments, search_text, headings = made[page.src_uri]
-            assert (fragments, search_text, headings) == (page.fragments, page.search_text, page.headings)
+            assert made[page.src_uri] == (page.fragments, page.search_text, page.headings)
     files = {f.dest_uri: f.content for f in inline.files}
-    assert deferred.later and all(made[dest][1] == files[dest] for dest in deferred.later)
+    # a chart its page does not show is made as None, and the inline build has no file for it
+    assert deferred.later and all(made[dest] == files.get(dest) for dest in deferred.later)
     out = io.BytesIO()
     inline.streamed[0].write(out)
     assert deferred.exports == ["incidents.json"] and (tmp_path / "incidents.json").read_bytes() == out.getvalue()

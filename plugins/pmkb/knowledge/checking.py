@@ -1,20 +1,18 @@
-"""Reading and checking many incident files: in forked worker processes when there are
-enough to pay for starting them, in this process otherwise. The one place pmkb runs work
-in other processes while it reads a knowledge base."""
+"""Reading and checking many incident files: in forked worker processes as well as this
+one when there are enough to pay for starting them (pmkb.workers), here otherwise."""
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from functools import partial
 
 from ..incidents.diagnostics import Diagnostic
 from ..incidents.validate import FileResult, Rules, check_file, digest
 from ..reading.files import FileProblem, read_bounded
 from ..reading.frontmatter import MAX_BYTES
+from ..workers import run_all
 
 PARALLEL_THRESHOLD = 400  # below this, starting workers costs more than it saves
 
@@ -22,71 +20,22 @@ Job = tuple[str, str, str]    # (absolute path, path relative to incidents_dir, 
 
 
 def check_files(jobs: list[Job], rules: Rules, build: bool, workers: int) -> list[tuple[str, FileResult]]:
-    """(digest, result) of each file, in the order of `jobs`. Forked workers only: a worker
-    that must import pmkb afresh and receive the rules pickled costs more than it saves, so
-    where fork is missing everything is checked here."""
-    if len(jobs) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        return _check_in_parallel(jobs, rules, build, workers)
-    return [read_and_check(a, r, s, rules, build) for a, r, s in jobs]
+    """(digest, result) of each file, in the order of `jobs`.
 
-
-# What forked workers inherit instead of receiving it pickled: (jobs, rules, build).
-_WORKER_STATE: tuple[list[Job], Rules, bool] | None = None
-
-
-def _check_range(span: tuple[int, int]) -> list[tuple[str, FileResult]]:
-    assert _WORKER_STATE is not None
-    jobs, rules, build = _WORKER_STATE
-    return [read_and_check(*job, rules, build) for job in jobs[span[0]:span[1]]]
-
-
-def _check_in_parallel(jobs: list[Job], rules: Rules, build: bool,
-                       workers: int) -> list[tuple[str, FileResult]]:
-    """Check the files in `workers - 1` forked processes and this one.
-
-    This process takes its share too instead of only waiting: what it checks itself
-    never has to be pickled, sent and unpickled, which for an Incident costs about a
-    third as much as checking the file. Work is handed out in chunks, the workers taking them
-    from the front and this process from the back, so a slow side gets fewer."""
-    global _WORKER_STATE
+    In chunks shared between this process and forked workers: what this process checks
+    itself is never pickled, sent and unpickled, which for an Incident costs about a third
+    as much as checking the file. Small chunks, so that neither side waits long for the
+    other at the end."""
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
+        return [read_and_check(a, r, s, rules, build) for a, r, s in jobs]
     n = len(jobs)
-    size = max(25, min(100, n // (workers * 10)))  # small chunks: neither side waits long for the other at the end
-    spans = [(i, min(i + size, n)) for i in range(0, n, size)]
-    done: list[list[tuple[str, FileResult]] | None] = [None] * len(spans)
-    _WORKER_STATE = (jobs, rules, build)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers - 1, mp_context=ctx) as pool:
-            pending: dict[Future, int] = {}
-            front, back = 0, len(spans)
-            broken = False
-            while front < back:
-                while not broken and len(pending) < 3 * (workers - 1) and front < back:
-                    try:
-                        pending[pool.submit(_check_range, spans[front])] = front
-                    except BrokenProcessPool:  # a worker died: this process does the rest
-                        broken = True
-                        break
-                    front += 1
-                if front < back:
-                    back -= 1
-                    done[back] = _check_range(spans[back])
-                for fut in [f for f in pending if f.done()]:
-                    i = pending.pop(fut)
-                    done[i] = _outcome(fut, spans[i])
-            for fut, i in pending.items():
-                done[i] = _outcome(fut, spans[i])
-    finally:
-        _WORKER_STATE = None
-    return [r for chunk in done for r in chunk]  # type: ignore[union-attr]
+    size = max(25, min(100, n // (workers * 10)))
+    chunks = [partial(_check_chunk, jobs[i:i + size], rules, build) for i in range(0, n, size)]
+    return [r for chunk in run_all(chunks, workers) for r in chunk]
 
 
-def _outcome(fut: Future, span: tuple[int, int]) -> list[tuple[str, FileResult]]:
-    try:
-        return fut.result()
-    except BrokenProcessPool:
-        # A worker died (killed, out of memory): check its chunk here rather than fail.
-        return _check_range(span)
+def _check_chunk(jobs: list[Job], rules: Rules, build: bool) -> list[tuple[str, FileResult]]:
+    return [read_and_check(*job, rules, build) for job in jobs]
 
 
 def read_and_check(abs_path: str, rel: str, shown: str, rules: Rules, build: bool = True) -> tuple[str, FileResult]:

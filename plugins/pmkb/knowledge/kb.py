@@ -19,6 +19,7 @@ from ..incidents.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from ..incidents.validate import FileResult, Rules
 from ..reading.files import can_read, folder_problem, walk
 from ..settings import Settings
+from ..workers import usable_cpus
 from .checking import check_files, gc_paused
 from .cross_checks import cross_file_checks, span_warnings
 
@@ -61,7 +62,7 @@ class Loader:
     """Loads knowledge bases, keeping per-file results between loads (for `mkdocs serve`)."""
 
     def __init__(self, workers: int | None = None):
-        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.workers = workers if workers is not None else usable_cpus()
         self._cache: dict[str, tuple[tuple[int, int], str, FileResult]] = {}
         self._rules_key: tuple | None = None
         self.checked_last = 0   # how many files the last load actually read and checked

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Any
 
+from ..workers import run_all, usable_cpus
 from .chart_style import PALETTE, RC
 
 # Bump when the drawing code changes, so cached charts of an older look are not reused.
@@ -72,9 +70,10 @@ def render(spec: dict[str, Any]) -> bytes:
 
 
 def render_many(specs: list[dict[str, Any]], workers: int | None = None) -> list[bytes]:
-    """SVGs of many specs, in order. Charts not in the cache are drawn in parallel worker
-    processes when there are enough of them to pay for the workers (a chart takes a few
-    tenths of a second; a large knowledge base has dozens on a first build)."""
+    """SVGs of many specs, in order. Charts not in the cache are drawn by `workers`
+    processes (all usable CPUs by default) when there are enough of them to pay for the
+    workers (a chart takes a few tenths of a second; a large knowledge base has dozens on
+    a first build)."""
     keys = [_key(s) for s in specs]
     out: list[bytes | None] = []
     todo: dict[str, dict[str, Any]] = {}
@@ -88,25 +87,15 @@ def render_many(specs: list[dict[str, Any]], workers: int | None = None) -> list
             _stats["misses"] += 1
         out.append(hit)
     if todo:
-        workers = workers if workers is not None else (os.cpu_count() or 1)
-        drawn = _draw_all(list(todo.values()), workers)
+        workers = workers if workers is not None else usable_cpus()
+        tasks = [partial(_draw, spec) for spec in todo.values()]
+        drawn = run_all(tasks, workers if len(tasks) >= PARALLEL_MIN else 1)
         for key, data in zip(todo, drawn):
             _remember(key, data)
     return [data if data is not None else _cache.get(key) or _draw(todo[key]) for key, data in zip(keys, out)]
 
 
 PARALLEL_MIN = 6  # fewer charts than this are drawn in-process
-
-
-def _draw_all(specs: list[dict[str, Any]], workers: int) -> list[bytes]:
-    if len(specs) >= PARALLEL_MIN and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(min(workers, len(specs)), mp_context=ctx) as pool:
-                return list(pool.map(_draw, specs))
-        except (OSError, RuntimeError, BrokenProcessPool):
-            pass  # no processes to be had here (a sandbox, a limit): draw them one by one
-    return [_draw(s) for s in specs]
 
 
 # --- public chart builders ---------------------------------------------------------------

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import IO, Any
+from typing import IO
 
 from markupsafe import escape
 
@@ -172,14 +172,3 @@ class SiteContext:
     heading_link: str | None = None
     heading_link_title: str = "Permanent link"
     extra: dict = field(default_factory=dict)
-
-
-class _Flush:
-    def __repr__(self) -> str:
-        return "FLUSH"
-
-
-# A job of the site build yields FLUSH before a long step (drawing all the charts at once):
-# what it made so far is handed over now, not when the step is done. Not an item: whoever
-# runs the job (adapters/background.py) never passes it on.
-FLUSH: Any = _Flush()

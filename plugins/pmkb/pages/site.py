@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from ..incidents.model import Incident
 from ..knowledge.facets import FacetIndex, facet_index
@@ -22,13 +23,24 @@ from .graph_page import GRAPH_SVG, graph_chart, graph_page
 from .incident_page import incident_fragments, incident_page
 from .links import asset_src, link_index
 from .listing_pages import category_pages, index_page
-from .page import FLUSH, ChartFile, Filling, Heading, LaterFile, Page, SiteContext, StaticFile, StreamedFile, filled
+from .page import ChartFile, Filling, LaterFile, Page, SiteContext, StaticFile, StreamedFile, filled
 from .trends import trends_site
 
 _ASSETS = Path(__file__).resolve().parent / "assets"
 STYLE_URI = "assets/pmkb/pmkb.css"
 SCRIPT_URI = "assets/pmkb/pmkb.js"
 FEED_URI = "feed.xml"
+
+
+class Task(NamedTuple):
+    """A piece of deferred work: `run()` makes what belongs to `keys`, as {key: made}."""
+    keys: tuple[str, ...]
+    run: Callable[[], dict[str, Any]]
+
+
+# Pages per task: the first task small, so that the first page MkDocs reads is soon ready;
+# the others large enough that handing them over costs little beside making them.
+FIRST_PAGES, PAGES_PER_TASK = 4, 25
 
 
 @dataclass(frozen=True)
@@ -46,35 +58,50 @@ class Deferred:
         """dest_uris of the files it makes (charts and later files)."""
         return [c.dest_uri for c in self.charts] + [f.dest_uri for f in self.files]
 
-    def fill(self) -> Iterator[tuple[str, dict[str, str], dict[str, str], dict[str, list[Heading]]]]:
-        """(src_uri, fragments, search text, headings) of each page, in page order."""
-        for page in self.pages:
-            assert page.make is not None
-            yield (page.src_uri, *page.make())
+    def tasks(self, site_dir: Path) -> list[Task]:
+        """All of it as tasks, in the order the site needs them: the pages' (fragments,
+        search text, headings) by src_uri, a few pages a task; each chart's and later
+        file's bytes by dest_uri (None for a chart its page did not use); each export
+        written into `site_dir`, announced as None by its dest_uri."""
+        pages = self.pages
+        cuts = [0, *range(FIRST_PAGES, len(pages), PAGES_PER_TASK), len(pages)] if pages else []
+        out = [Task(tuple(p.src_uri for p in pages[a:b]), partial(_fill, pages[a:b])) for a, b in zip(cuts, cuts[1:])]
+        out += [Task((c.dest_uri,), partial(_chart, c)) for c in self.charts]
+        out += [Task((f.dest_uri,), partial(_later, f)) for f in self.files]
+        out += [Task((s.dest_uri,), partial(_write, s, site_dir)) for s in self.streamed]
+        return out
 
-    def make_files(self, workers: int | None = None) -> Iterator[tuple[str, bytes | None]]:
-        """(dest_uri, bytes) of each chart and later file; None for a chart its page did not use."""
+    def make_files(self) -> Iterator[tuple[str, bytes | None]]:
+        """(dest_uri, bytes) of each chart and later file, here; None for a chart its page
+        did not use. The charts are drawn on every usable CPU."""
         specs = [(c.dest_uri, c.spec()) for c in self.charts]
-        drawn = iter(charts.render_many([spec for _, spec in specs if spec is not None], workers))
+        drawn = iter(charts.render_many([spec for _, spec in specs if spec is not None]))
         for dest, spec in specs:
             yield dest, None if spec is None else next(drawn)
         for later in self.files:
             yield later.dest_uri, later.make()
 
-    def run(self, site_dir: Path) -> Iterator[tuple]:
-        """Do it all, in the order the site needs it: (src_uri, fragments, search text,
-        headings) for each page; `FLUSH`; (dest_uri, bytes or None) for each chart
-        and later file (`make_files`); then each export written into `site_dir` and announced
-        as (dest_uri, None)."""
-        yield from self.fill()
-        yield FLUSH    # the pages' fragments go over now; the charts are drawn all at once
-        yield from self.make_files(workers=1)    # one process: this already is the second lane
-        for streamed in self.streamed:
-            target = site_dir / streamed.dest_uri
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as out:
-                streamed.write(out)
-            yield streamed.dest_uri, None
+
+def _fill(pages: list[Page]) -> dict[str, Filling]:
+    # every page handed to the deferred work has a make
+    return {p.src_uri: p.make() for p in pages}   # type: ignore[misc]
+
+
+def _chart(chart: ChartFile) -> dict[str, bytes | None]:
+    spec = chart.spec()
+    return {chart.dest_uri: None if spec is None else charts.render(spec)}
+
+
+def _later(later: LaterFile) -> dict[str, bytes]:
+    return {later.dest_uri: later.make()}
+
+
+def _write(streamed: StreamedFile, site_dir: Path) -> dict[str, None]:
+    target = site_dir / streamed.dest_uri
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as out:
+        streamed.write(out)
+    return {streamed.dest_uri: None}
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import posixpath
+import traceback
 from pathlib import Path
 from typing import Literal
 
@@ -26,12 +27,18 @@ from ...pages.addresses import clashes_within, generated
 from ...pages.home import render_home_markers
 from ...pages.page import Heading, fill_marked, fill_search_text, placeholder, rename_heading_ids, unique_heading_ids
 from ...pages.site import FEED_URI, SCRIPT_URI, STYLE_URI
-from ..background import Background, BackgroundError
+from ...workers import Ahead, usable_cpus
 from ..minify import collapse_whitespace
 from ..pagefind import PagefindError, index_site, mark_body, search_page
 from .config import PostmortemsConfig
 
 log = get_plugin_logger(__name__)
+
+# How much the workers making the deferred work give way to the build (os.nice). MkDocs
+# renders one page after another and each waits for its tables, while the workers are
+# ahead of need: when they and the build want the two cores of a small machine, the build
+# should be the one that runs.
+NICENESS = 10
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
@@ -46,8 +53,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.has_feed = False
         self.fragments: dict[str, tuple] = {}   # src_uri -> (fragments, search text, headings)
         self.streamed: list = []                           # exports written after the build
-        self.exports: list[str] = []                       # exports the background writes
-        self.background: Background | None = None          # renders incident pages' fragments beside MkDocs
+        self.exports: list[str] = []                       # exports the deferred work writes
+        self.ahead: Ahead | None = None                    # the deferred work, done beside MkDocs
         self.deferred: set[str] = set()                    # src_uris whose fragments come from it
         self.later_files: dict[str, File] = {}             # dest_uri -> file whose bytes it makes
         self.fork = True
@@ -82,7 +89,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     @event_priority(50)  # before other plugins' on_files, so they see the generated pages
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        self._stop_background()
+        self._stop_deferred()
         if self.kb is not None:
             # A `mkdocs serve` rebuild: the last build's objects were frozen (below) and
             # are thawed now; let the cycles among them go before freezing again.
@@ -123,7 +130,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         site_dir = Path(config.site_dir)
 
         def defer(work) -> None:
-            self.background = Background(lambda: work.run(site_dir), inline=not self.fork)
+            # Worker processes make the pages' tables, the charts and the exports while this
+            # one goes on with MkDocs; they give way to it (nice), as it waits for them.
+            self.ahead = Ahead(work.tasks(site_dir), usable_cpus() - 1 if self.fork else 0, nice=NICENESS)
         site = build_site(kb, ctx, directory_urls=config.use_directory_urls, defer=defer)
         if self.config.search_index == "pagefind":
             site.pages.append(search_page(config.site_url or ""))
@@ -147,7 +156,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for src_uri, abs_path in site.assets.items():
             _refuse_clash(files, src_uri)
             files.append(File.generated(config, src_uri, abs_src_path=abs_path))
-        # Files the background makes (charts, the feed): their bytes are set in on_env, before
+        # Files the deferred work makes (charts, the feed): their bytes are set in on_env, before
         # MkDocs copies files.
         self.later_files = {}
         for dest in site.later:
@@ -174,11 +183,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         src = page.file.src_uri
-        if src in self.deferred and self.background is not None:
+        if src in self.deferred:
             self.deferred.discard(src)
-            item = self._from_background(src)
-            if item is not None:
-                self.fragments[src] = item[1:]
+            self.fragments[src] = self._deferred(src)
         entry = self.fragments.get(src)
         if entry is None:
             return html
@@ -224,24 +231,24 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return fragments, search_text
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
-        # Every page has been read by now, so the background is on its last items: the files.
+        # Every page has been read by now, so the deferred work is on its last tasks: the files.
         for dest, file in self.later_files.items():
-            item = self._from_background(dest)
-            if item is None:
-                raise PluginError(f"postmortems: {dest} was not made")
-            if item[1] is None:
+            data = self._deferred(dest)
+            if data is None:
                 files.remove(file)    # a chart its page turned out not to show
             else:
-                file.content_bytes = item[1]
+                file.content_bytes = data
         self.later_files = {}
         return env
 
-    def _from_background(self, key: str):
-        assert self.background is not None
+    def _deferred(self, key: str):
+        """What the deferred work made for `key`, waiting for it."""
+        assert self.ahead is not None
         try:
-            return self.background.get(key)
-        except BackgroundError as exc:
-            raise PluginError(f"postmortems: rendering pages and charts failed:\n{exc}") from None
+            return self.ahead.get(key)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours in a worker: say what failed, with its traceback
+            detail = "".join(traceback.format_exception(exc)).rstrip()
+            raise PluginError(f"postmortems: making {key} failed:\n{detail}") from None
 
     @event_priority(-50)  # after the search plugin's on_page_context (priority 0) indexed the page
     def on_page_context(self, context, *, page: Page, config: MkDocsConfig, nav):
@@ -275,11 +282,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.background is not None:
+        if self.ahead is not None:
             for dest in self.exports:
-                if self._from_background(dest) is None:
-                    raise PluginError(f"postmortems: {dest} was not written")
-        self._stop_background()
+                self._deferred(dest)    # written by then
+        self._stop_deferred()
         for streamed in self.streamed:
             target = Path(config.site_dir) / streamed.dest_uri
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -292,16 +298,16 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 raise PluginError(f"postmortems: {exc}") from None
 
     def on_build_error(self, *, error: Exception) -> None:
-        self._stop_background()
+        self._stop_deferred()
 
     def on_shutdown(self) -> None:
-        self._stop_background()
+        self._stop_deferred()
 
-    def _stop_background(self) -> None:
+    def _stop_deferred(self) -> None:
         gc.unfreeze()
-        if self.background is not None:
-            self.background.close()
-            self.background = None
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
         self.deferred = set()
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:

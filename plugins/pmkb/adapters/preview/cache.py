@@ -22,10 +22,10 @@ import copyreg
 import hashlib
 import os
 import pickle
-import signal
 import sys
 import tempfile
 from dataclasses import fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from ...incidents.diagnostics import Diagnostic
 from ...incidents.model import ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source, TimelineEvent
 from ...incidents.validate import FileResult
 from ...settings import Settings
+from ...workers import Pool, pool
 
 CACHE_ENV = "PMKB_CACHE_DIR"
 CACHE_FILE = "preview.pickle"
@@ -121,25 +122,15 @@ def write_cache(settings: Settings, key: str, entries: Entries) -> Path | None:
     return folder / CACHE_FILE
 
 
-def write_in_background(settings: Settings, key: str, entries: Entries) -> int | None:
-    """Write the cache from a forked child, so that the first page does not wait for it
-    (pickling 10,000 results takes about a second). Returns the child's pid (the caller
-    reaps it), or None when it was written here (no fork on this platform)."""
-    if not hasattr(os, "fork"):
+def write_in_background(settings: Settings, key: str, entries: Entries) -> Pool | None:
+    """Write the cache from a forked worker, so that the first page does not wait for it
+    (pickling 10,000 results takes about a second). Returns the pool writing it (closing
+    it waits for the cache to be written), or None when it was written here (no fork to be
+    had). Ctrl-C, which stops the preview, does not stop the writing; stopped otherwise,
+    the writer removes its half-written file."""
+    writer = pool([partial(write_cache, settings, key, entries)], 1, nice=5, keep_on_interrupt=True)
+    if writer is None:
         write_cache(settings, key, entries)
         return None
-    pid = os.fork()
-    if pid == 0:   # the child: write, and leave without running the parent's clean-ups
-        code = 0
-        try:
-            # Ctrl-C in the terminal stops the preview, not the writing of the cache.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            # Stopped otherwise, it removes its half-written file on the way out.
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-            os.nice(5)
-            code = 0 if write_cache(settings, key, entries) else 1
-        except BaseException:  # noqa: BLE001
-            code = 1
-        finally:
-            os._exit(code)
-    return pid
+    writer.submit(0)
+    return writer

@@ -13,7 +13,6 @@ import http.server
 import importlib.util
 import json
 import mimetypes
-import os
 import posixpath
 import signal
 import socket
@@ -346,14 +345,9 @@ def run(settings, config_file: Path, paths: list[Path], address: str) -> int:
     cached = loaded.files - loaded.checked
     print(f"pmkb serve: {loaded.files:,} other incident files read in {loaded.seconds:.1f} s ({cached:,} from the cache "
           f"in {settings.shown(cache_dir(settings))}, which is always safe to delete)", file=sys.stderr, flush=True)
-    if loaded.cache_pid:   # the child writing the cache: reaped when it is done
-        threading.Thread(target=_reap, args=(loaded.cache_pid,), daemon=True).start()
-    serve(server)
-    return 0
-
-
-def _reap(pid: int) -> None:
     try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+        serve(server)
+    finally:
+        if loaded.cache_writer is not None:   # a cache half written is no use: let it finish
+            loaded.cache_writer.close()
+    return 0

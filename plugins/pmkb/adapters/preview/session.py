@@ -17,7 +17,6 @@ as `pmkb validate` prints them.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from bisect import insort
@@ -38,6 +37,7 @@ from ...pages.links import link_index
 from ...pages.page import SiteContext
 from ...reading.timestamps import today
 from ...settings import Settings
+from ...workers import Pool, usable_cpus
 from .cache import Entries, cache_key, read_cache, slim, write_in_background
 from .files import PageState, file_stamp, read_bytes, rel_path, settle
 from .markdown import markdown_factory, page_html, site_config
@@ -51,7 +51,7 @@ class Loaded:
     files: int
     checked: int              # files checked (the rest came from the cache)
     seconds: float
-    cache_pid: int | None = None
+    cache_writer: Pool | None = None   # the worker writing the cache; closing it waits for it
 
 
 class Preview:
@@ -122,14 +122,14 @@ class Preview:
             # What was read lives as long as the preview: frozen, it is left out of every
             # later collection (the first full one would otherwise scan it all, a second).
             gc.freeze()
-        pid = write_in_background(settings, key, entries) if write and todo else None
-        return Loaded(len(self.results), len(todo), time.perf_counter() - start, pid)
+        writer = write_in_background(settings, key, entries) if write and todo else None
+        return Loaded(len(self.results), len(todo), time.perf_counter() - start, writer)
 
     def _check(self, todo: list[tuple[str, str, str]], parallel: bool = False) -> Entries:
         """Check files; slim results, keyed by rel path. In forked workers when there are
         many (only before the server's threads start: forking beside threads is unsafe)."""
         assert self.rules is not None
-        fresh = check_files(todo, self.rules, True, (os.cpu_count() or 1) if parallel else 1)
+        fresh = check_files(todo, self.rules, True, usable_cpus() if parallel else 1)
         return {job[1]: (dig, slim(result)) for job, (dig, result) in zip(todo, fresh)}
 
     def _rebase(self, asset_diags: list[Diagnostic]) -> None:
