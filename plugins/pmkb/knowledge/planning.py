@@ -20,8 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from statistics import median
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from ..incidents.model import Incident
 
@@ -131,6 +133,9 @@ def bootstrap_interval(current: Sequence[float], previous: Sequence[float], resa
                        seed: int = SEED, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Percentile bootstrap interval of median(current) - median(previous). The values
     are sorted first, so the order they come in does not move the result."""
+    # numpy is imported where it is used: the site build's main process never needs it
+    # (the planning pages are made beside it), and its import takes a tenth of a second.
+    import numpy as np
     rng = np.random.default_rng(seed)
     a = np.sort(np.asarray(current, dtype=float))
     b = np.sort(np.asarray(previous, dtype=float))
@@ -143,6 +148,7 @@ def bootstrap_interval(current: Sequence[float], previous: Sequence[float], resa
 def _medians(rng: np.random.Generator, values: np.ndarray, resamples: int) -> np.ndarray:
     """Medians of `resamples` resamples of `values`, drawn in blocks of about two million
     values: a period of thousands of incidents must not take gigabytes at once."""
+    import numpy as np
     rows = max(1, 2_000_000 // values.size)
     out = [np.median(rng.choice(values, size=(min(rows, resamples - k), values.size), replace=True), axis=1)
            for k in range(0, resamples, rows)]

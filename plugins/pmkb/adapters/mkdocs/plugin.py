@@ -28,7 +28,6 @@ from ...pages.home import render_home_markers
 from ...pages.page import Heading, fill_marked, fill_search_text, placeholder, rename_heading_ids, unique_heading_ids
 from ...pages.site import FEED_URI, SCRIPT_URI, STYLE_URI
 from ...workers import Ahead, usable_cpus
-from ..minify import collapse_whitespace
 from ..pagefind import PagefindError, index_site, mark_body, search_page
 from .config import PostmortemsConfig
 
@@ -267,10 +266,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             # Pagefind indexes only marked pages: the pages kept out of the theme's search
             # (service, team, model, data set and tag pages; the search page) stay out of it too.
             output = mark_body(output)
-        # Minified here, in the build's process: the child that rewrote written pages
-        # saved 0.4 s of a 13.6 s build at 1,000 incidents (issue 15), less than two builds
-        # differ from one run to the next, for one more process and a pipe to look after.
-        output = collapse_whitespace(output)
         if self.has_feed and "</head>" in output:
             href = get_relative_url(FEED_URI, page.url or ".")
             # rel "alternate feed", not "alternate" alone: the theme takes every
