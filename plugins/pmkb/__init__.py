@@ -15,6 +15,8 @@ stages before it:
                                                             staging for the other engines, preview/
                                                             `pmkb serve PATH`, pagefind)
     cli/          the `pmkb` command line, apart: it drives stages 1-3 and the adapters
+    workers.py    the one way work runs in other processes: a pool of forked workers
+                  (checking many files, the site build's deferred work, the preview's cache)
 
 Only `adapters/mkdocs` imports MkDocs. Importing `pmkb` and loading a knowledge base
 imports neither MkDocs, matplotlib nor networkx (tests/test_layout.py): the command line
