@@ -55,7 +55,8 @@ def read_and_check(abs_path: str, rel: str, shown: str, rules: Rules, build: boo
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while files are checked.
+    """Pause the cyclic garbage collector while files are checked (and, in the adapters,
+    while a site's pages are made): the one way pmkb handles the collector.
 
     Checking makes millions of small objects (YAML nodes, values, incidents) and no
     reference cycles; each collection re-scans every object still alive, so with the

@@ -23,6 +23,7 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from ... import KnowledgeBase, KnowledgeBaseError, Loader, Settings, SettingsError, SiteContext, build_site, today
+from ...knowledge.checking import gc_paused
 from ...pages.addresses import clashes_within, generated
 from ...pages.home import render_home_markers
 from ...pages.page import Heading, fill_marked, fill_search_text, placeholder, rename_heading_ids, unique_heading_ids
@@ -99,13 +100,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         # while it runs; switched on between the load and the freeze, the collector's
         # first full pass would scan every object of the load once more for nothing (a
         # quarter of a second at 1,000 incidents, seconds at 10,000).
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             return self._files(files, config)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.settings is not None

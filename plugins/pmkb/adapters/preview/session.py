@@ -307,13 +307,8 @@ class Preview:
                 return False
             for page in self.pages:   # a change to one may change another's checks across files
                 self._judge(page)
-            was = gc.isenabled()
-            gc.disable()   # a save makes many objects and no cycles: no collection pass over the whole base
-            try:
+            with gc_paused():   # a save makes many objects and no cycles: no pass over the whole base
                 self._render_all()
-            finally:
-                if was:
-                    gc.enable()
             self.version += 1
             self.changed.notify_all()
             return True
