@@ -395,8 +395,9 @@ def test_drafts_are_marked(built):
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="needs two CPUs to compare the forked build with the one-process build")
 def test_background_rendering_gives_the_same_site(tmp_path):
-    """With two CPUs, incident fragments, charts and incidents.json are made in a forked
-    process beside MkDocs; on one CPU, in the build's own process. Same bytes either way."""
+    """With two CPUs, incident fragments, charts and incidents.json are made by forked
+    workers beside MkDocs (pmkb.workers); on one CPU, in the build's own process. Same
+    bytes either way, and the workers' folder is gone after the build."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {"SOURCE_DATE_EPOCH": "1767225600", "TMPDIR": str(scratch)}
@@ -409,7 +410,35 @@ def test_background_rendering_gives_the_same_site(tmp_path):
     differ = [name for name in forked if forked[name] != inline[name]]
     assert differ == []
     assert any(name.startswith("incidents/inc-") for name in forked) and "incidents.json" in forked
-    assert not list(scratch.iterdir()), "the background job's folder was left behind"
+    assert not list(scratch.iterdir()), "the workers' folder was left behind"
+
+
+FAILING_FEED = """
+import sys
+import pmkb.pages.site as site
+def broken_feed(*args, **kwargs):
+    raise ValueError("the feed cannot be written")
+site.feed_xml = broken_feed
+from mkdocs.__main__ import cli
+sys.exit(cli())
+"""
+
+
+@pytest.mark.parametrize("one_cpu", [False, True])
+def test_a_failure_in_the_deferred_work_fails_the_build_saying_what(tmp_path, one_cpu):
+    """A bug of ours in what is made beside MkDocs (here the feed) stops the build with
+    the file it was making and the traceback, whether a worker or the build made it; no
+    hang, and no folder of the workers left behind."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_cpu else None
+    result = subprocess.run([sys.executable, "-c", FAILING_FEED, "build", "-q", "-d", str(tmp_path / "site")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=pin,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(scratch)})
+    assert result.returncode != 0
+    assert "making feed.xml failed" in result.stderr and "the feed cannot be written" in result.stderr
+    assert "broken_feed" in result.stderr      # where it failed, from the worker's traceback
+    assert not list(scratch.iterdir())
 
 
 def test_search_index_holds_words_not_markup(built):
