@@ -137,20 +137,20 @@ class Parsed:
 
 
 def _could_nest_deeply(text: str) -> bool:
-    """A cheap upper bound that lets almost every file skip the exact depth scan.
-
-    Each flow level needs a bracket; each block level needs more indentation or a compact
-    `- `, `: ` or `? ` on the line. Brackets inside quoted text (pasted JSON logs) count
-    here too, which is why a positive answer only triggers the scan."""
+    """A cheap upper bound that lets almost every file skip the exact depth scan: each flow
+    level needs a bracket, each block level more indentation or a compact `- `, `: ` or
+    `? ` on the line. Brackets inside quoted text (pasted JSON logs) count too, so a yes only
+    triggers the scan. A line adds at most its length plus one: only lines at least as long
+    as the room left are looked at."""
     flow = text.count("[") + text.count("{")
     if flow > _DEPTH_LIMIT:
         return True
-    block = 0
-    for line in text.split("\n"):
-        if len(line) > block:  # a line cannot add more levels than it has characters
-            stripped = line.lstrip(" ")
-            block = max(block, len(line) - len(stripped) + line.count("-") + line.count(":") + line.count("?") + 1)
-    return flow + block > _DEPTH_LIMIT
+    room = _DEPTH_LIMIT - flow
+    for line in re.findall(f"^.{{{room},}}", text, re.M):   # lines are split at "\n" alone
+        stripped = line.lstrip(" ")
+        if len(line) - len(stripped) + line.count("-") + line.count(":") + line.count("?") + 1 > room:
+            return True
+    return False
 
 
 def _too_deep(text: str) -> YamlProblem | None:
