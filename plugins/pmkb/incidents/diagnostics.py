@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from .model import Constructed
+
 Severity = Literal["error", "warning"]
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(Constructed):
     path: str          # as shown to the user: relative to the knowledge base root
     line: int          # 1-based
     column: int        # 1-based

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
 
+class Constructed:
+    """Pickled as a call of its constructor with the fields it takes. Incidents and
+    diagnostics cross between processes (the workers that check files, the preview's
+    cache), and the default way, for a dataclass with slots, calls `dataclasses.fields`
+    once per object read back: two thirds of the time to read 10,000 incidents."""
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple]:
+        cls = type(self)
+        names = _INIT_FIELDS.get(cls)
+        if names is None:
+            names = _INIT_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.init)   # type: ignore[arg-type]
+        return cls, tuple(getattr(self, name) for name in names)
+
+
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 @dataclass(frozen=True, slots=True)
-class RootCause:
+class RootCause(Constructed):
     category: str      # full taxonomy id, layer/name
     description: str
 
 
 @dataclass(frozen=True, slots=True)
-class ActionItem:
+class ActionItem(Constructed):
     title: str
     type: str          # prevention | detection | mitigation | process
     owner: str
@@ -34,40 +52,40 @@ class ActionItem:
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineEvent:
+class TimelineEvent(Constructed):
     at: datetime
     event: str
     kind: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class ModelRef:
+class ModelRef(Constructed):
     name: str
     version: str
 
 
 @dataclass(frozen=True, slots=True)
-class DatasetRef:
+class DatasetRef(Constructed):
     name: str
     version: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class Link:
+class Link(Constructed):
     """Where else the incident lives (the chat channel, a ticket, the original document)."""
     title: str
     url: str           # http(s) only: the schema refuses any other scheme
 
 
 @dataclass(frozen=True, slots=True)
-class DimensionFinding:
+class DimensionFinding(Constructed):
     id: str
     contribution: str   # none | low | medium | high
     evidence: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class Source(Constructed):
     path: str           # relative to incidents_dir, POSIX
     shown: str          # as diagnostics show it (relative to the knowledge base root)
     body: str           # Markdown after the front matter
@@ -76,7 +94,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Incident:
+class Incident(Constructed):
     id: str
     title: str
     status: str

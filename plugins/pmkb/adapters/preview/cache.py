@@ -18,19 +18,15 @@ folder others can write).
 
 from __future__ import annotations
 
-import copyreg
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
-from dataclasses import fields, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from ...incidents.diagnostics import Diagnostic
-from ...incidents.model import ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source, TimelineEvent
 from ...incidents.validate import FileResult
 from ...settings import Settings
 from ...workers import Pool, pool
@@ -73,20 +69,6 @@ def slim(result: FileResult) -> FileResult:
     return replace(result, incident=replace(inc, front_matter={}, source=replace(inc.source, body="")))
 
 
-def _by_constructor(obj: object) -> tuple:
-    """Pickle a frozen dataclass as a call of its constructor. The default way, for a
-    dataclass with slots, calls `dataclasses.fields` once per object when it is read back:
-    two thirds of the time to read 10,000 incidents."""
-    cls = type(obj)
-    return cls, tuple(getattr(obj, name) for name in _INIT_FIELDS[cls])
-
-
-_INIT_FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls) if f.init)
-                for cls in (ActionItem, DatasetRef, DimensionFinding, Incident, ModelRef, RootCause, Source,
-                            TimelineEvent, Diagnostic)}
-_DISPATCH: dict[type, Any] = {**copyreg.dispatch_table, **dict.fromkeys(_INIT_FIELDS, _by_constructor)}
-
-
 def read_cache(settings: Settings, key: str) -> Entries:
     """The cached entries, or none when there is no usable cache (never an error)."""
     path = cache_dir(settings) / CACHE_FILE
@@ -110,9 +92,7 @@ def write_cache(settings: Settings, key: str, entries: Entries) -> Path | None:
         fd, tmp = tempfile.mkstemp(prefix=".preview-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickler.dispatch_table = _DISPATCH
-                pickler.dump({"key": key, "entries": entries})
+                pickle.dump({"key": key, "entries": entries}, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, folder / CACHE_FILE)
         except BaseException:
             os.unlink(tmp)
