@@ -12,13 +12,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from markupsafe import escape
 
 from ..incidents.model import ActionItem, Incident
-from ..knowledge.overdue import NO_TEAM, by_team, overdue_items
+from ..knowledge.overdue import NO_TEAM, OverdueItem, by_team, overdue_items
 from ..knowledge.recurrence import failed_fixes, fixes_summary
 from .blocks import PageLinks, figure_table
 from .htmlutil import md_text, percent, rel_url
@@ -81,10 +81,12 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
     in-progress.md, done.md, wont-do.md)."""
     today = ctx.today
     all_entries = entries(kb)
-    ranked = overdue_items(kb, today)
-    came_back = {(o.incident.id, o.item.position): o.came_back for o in ranked}
+    # Ranking the overdue items asks, for each, which later incidents brought its problem
+    # back: seconds at 10,000 incidents. Only the tables need it, and they are made apart
+    # from the pages (beside MkDocs): the pages' own Markdown needs only how many there are.
+    ranked = cache(partial(overdue_items, kb, today))
     groups = {
-        "overdue": [Entry(o.incident, o.item) for o in ranked],
+        "overdue": [e for e in all_entries if e.item.overdue(today)],    # counted here, ranked in the tables
         "open": sorted((e for e in all_entries if e.item.status == "open" and not e.item.overdue(today)), key=_due_key),
         "in-progress": sorted((e for e in all_entries if e.item.status == "in-progress" and not e.item.overdue(today)),
                               key=_due_key),
@@ -116,9 +118,11 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
             md.append(admonition("warning", f"{len(rows)} overdue", OVERDUE_ORDER) + "\n")
         if len(rows) > INDEX_ROWS:
             md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel_url(INDEX, page, directory_urls)}).\n\n")
-        if rows:
-            tables[g] = partial(_item_table, kb, rows[:INDEX_ROWS], INDEX, today, directory_urls,
-                                overdue_col=g == "overdue", came_back=came_back)
+        if rows and g == "overdue":
+            tables[g] = partial(_overdue_table, kb, ranked, INDEX_ROWS, INDEX, today, directory_urls)
+            md.append(placeholder(g) + "\n")
+        elif rows:
+            tables[g] = partial(_item_table, kb, rows[:INDEX_ROWS], INDEX, today, directory_urls)
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
@@ -163,10 +167,19 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         rows = groups[g]
         body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel_url(page, INDEX, directory_urls)}). {notes[g]}\n\n" +
                 (placeholder("list") + "\n" if rows else "None.\n"))
-        listing = {"list": partial(_item_table, kb, rows, page, today, directory_urls, overdue_col=g == "overdue",
-                                 completed_col=g == "done", came_back=came_back)} if rows else {}
+        table_of = (partial(_overdue_table, kb, ranked, None, page, today, directory_urls) if g == "overdue" else
+                    partial(_item_table, kb, rows, page, today, directory_urls, completed_col=g == "done"))
+        listing = {"list": table_of} if rows else {}
         pages.append(Page(page, f"{title} action items", body, make=partial(_made, listing)))
     return pages, []
+
+
+def _overdue_table(kb: "KnowledgeBase", ranked: Callable[[], list[OverdueItem]], limit: int | None, src: str,
+                   today: date, directory_urls: bool) -> str:
+    """The overdue items in their ranking (the first `limit`), each with what came back."""
+    items = ranked()[:limit]
+    return _item_table(kb, [Entry(o.incident, o.item) for o in items], src, today, directory_urls, overdue_col=True,
+                       came_back={(o.incident.id, o.item.position): o.came_back for o in items})
 
 
 def _made(tables: Mapping[str, Callable[[], str]]) -> Filling:
