@@ -130,10 +130,8 @@ def build(engine: Engine, config_file: Path, settings: Settings, site_dir: Path 
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=".pmkb-staging-", dir=target.parent))
     try:
-        try:
-            staged = stage(kb, config_file, folder)
-        except StagingError as exc:
-            say(f"pmkb: {exc}")
+        staged = _stage(kb, config_file, folder, say)
+        if staged is None:
             return 1
         done = subprocess.run(engine_command(engine, "build", staged.config_file, strict=strict),
                               cwd=folder, env=engine_env())
@@ -169,10 +167,8 @@ def serve(engine: Engine, config_file: Path, settings: Settings, dev_addr: str,
         return 1
     folder = Path(tempfile.mkdtemp(prefix="pmkb-serve-"))
     try:
-        try:
-            staged = stage(kb, config_file, folder)
-        except StagingError as exc:
-            say(f"pmkb: {exc}")
+        staged = _stage(kb, config_file, folder, say)
+        if staged is None:
             return 1
         child = subprocess.Popen(engine_command(engine, "serve", staged.config_file, dev_addr=dev_addr),
                                  cwd=folder, env=engine_env())
@@ -205,13 +201,18 @@ def _restage(loader: Loader, settings: Settings, config_file: Path, folder: Path
     if kb is None or problems.errors:
         say("pmkb: the preview keeps the last good build until these errors are fixed")
         return
+    again = _stage(kb, config_file, folder, say)
+    if again is not None and again.written:
+        say(f"pmkb: {again.written} staged file(s) changed; the engine rebuilds them")
+
+
+def _stage(kb: KnowledgeBase, config_file: Path, folder: Path, say: Callable[[str], None]) -> Staged | None:
+    """The site's sources staged in `folder`, or None once it is said why they cannot be."""
     try:
-        again = stage(kb, config_file, folder)
+        return stage(kb, config_file, folder)
     except StagingError as exc:
         say(f"pmkb: {exc}")
-        return
-    if again.written:
-        say(f"pmkb: {again.written} staged file(s) changed; the engine rebuilds them")
+        return None
 
 
 def _watched(config_file: Path, settings: Settings) -> list[Path]:
