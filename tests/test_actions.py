@@ -151,7 +151,7 @@ def test_index_lists_at_most_index_rows_per_status(kb, monkeypatch):
     monkeypatch.setattr(actions, "INDEX_ROWS", 1)
     pages = pages_by_src(kb)
     assert len(rows(pages["actions/index.md"].fragments["overdue"])) == 1
-    assert "[all 2](overdue/)" in pages["actions/index.md"].markdown
+    assert '<a href="overdue/">all 2</a>' in pages["actions/index.md"].markdown
     assert len(rows(pages["actions/overdue.md"].fragments["list"])) == 2
 
 

@@ -102,8 +102,8 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
           f"Every action item of every postmortem, drafts included. *Today* is {today.isoformat()} "
           f"(the build date in the {md_text(kb.settings.timezone)} time zone, or that of `SOURCE_DATE_EPOCH`); "
           f"an item is **overdue** when it is open or in progress and its due date is before today. "
-          f"{metrics_link(ctx, INDEX, 'See [metric definitions]({}).', directory_urls)}\n\n"]
-    summary = [[f"[{GROUPS[g][0]}]({rel_url(INDEX, GROUPS[g][1], directory_urls)})", str(len(groups[g]))] for g in GROUPS]
+          f"{metrics_link(ctx, INDEX, _METRICS, directory_urls)}\n\n"]
+    summary = [[_a(rel_url(INDEX, GROUPS[g][1], directory_urls), GROUPS[g][0]), str(len(groups[g]))] for g in GROUPS]
     summary[0][0] = f"**{summary[0][0]}**"
     summary += [["**All**", str(len(all_entries))],
                 ["Completion rate (done / all but won't do)", percent(completion_rate(items))],
@@ -117,7 +117,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
         if g == "overdue" and rows:
             md.append(admonition("warning", f"{len(rows)} overdue", OVERDUE_ORDER) + "\n")
         if len(rows) > INDEX_ROWS:
-            md.append(f"The first {INDEX_ROWS}; [all {len(rows)}]({rel_url(INDEX, page, directory_urls)}).\n\n")
+            md.append(f"The first {INDEX_ROWS}; {_a(rel_url(INDEX, page, directory_urls), f'all {len(rows)}')}.\n\n")
         if rows and g == "overdue":
             tables[g] = partial(_overdue_table, kb, ranked, INDEX_ROWS, INDEX, today, directory_urls)
             md.append(placeholder(g) + "\n")
@@ -126,8 +126,9 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
             md.append(placeholder(g) + "\n")
         else:
             md.append("None.\n")
-    md.append(f"\n## Done and won't do\n\n[{len(groups['done'])} done]({rel_url(INDEX, DONE, directory_urls)}) · "
-              f"[{len(groups['wont-do'])} won't do]({rel_url(INDEX, WONT, directory_urls)})\n")
+    done = _a(rel_url(INDEX, DONE, directory_urls), f"{len(groups['done'])} done")
+    wont = _a(rel_url(INDEX, WONT, directory_urls), f"{len(groups['wont-do'])} won't do")
+    md.append(f"\n## Done and won't do\n\n{done} · {wont}\n")
 
     # The breakdowns and the fixes that did not hold are fragments too: the latter needs the
     # recurrence relation, which the build's main process does not work out.
@@ -165,7 +166,7 @@ def actions_site(kb: "KnowledgeBase", ctx: SiteContext,
              "wont-do": "Decided against, the latest due date first."}
     for g, (title, page) in GROUPS.items():
         rows = groups[g]
-        body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n[Back to the ledger]({rel_url(page, INDEX, directory_urls)}). {notes[g]}\n\n" +
+        body = (f"---\n{SEARCH_EXCLUDED}---\n\n# {title} action items ({len(rows)})\n\n{_a(rel_url(page, INDEX, directory_urls), 'Back to the ledger')}. {notes[g]}\n\n" +
                 (placeholder("list") + "\n" if rows else "None.\n"))
         table_of = (partial(_overdue_table, kb, ranked, None, page, today, directory_urls) if g == "overdue" else
                     partial(_item_table, kb, rows, page, today, directory_urls, completed_col=g == "done"))
@@ -180,6 +181,15 @@ def _overdue_table(kb: "KnowledgeBase", ranked: Callable[[], list[OverdueItem]],
     items = ranked()[:limit]
     return _item_table(kb, [Entry(o.incident, o.item) for o in items], src, today, directory_urls, overdue_col=True,
                        came_back={(o.incident.id, o.item.position): o.came_back for o in items})
+
+
+_METRICS = 'See <a href="{}">metric definitions</a>.'
+
+
+def _a(href: str, text: str) -> str:
+    # Links in the ledgers' Markdown are HTML: a Markdown link to a page's address (not its
+    # source file) makes MkDocs log "unrecognized relative link" on every build.
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
 
 
 def _made(tables: Mapping[str, Callable[[], str]]) -> Filling:
