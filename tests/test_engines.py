@@ -261,7 +261,7 @@ def test_fragment_headings_at_top_level_become_markdown_headings():
 def test_derived_configuration_keeps_tags_and_adds_what_pages_need(tmp_path):
     import yaml
 
-    from pmkb.adapters.staging_config import _WriteTags, derived_config, read_config
+    from pmkb.adapters.staging_config import WriteTags, derived_config, read_config
 
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: X\nsite_url: !ENV [SITE_URL, 'https://a.example/']\ntheme: {name: material, custom_dir: mine}\n"
@@ -270,7 +270,7 @@ def test_derived_configuration_keeps_tags_and_adds_what_pages_need(tmp_path):
         "  - toc:\n      permalink: true\n", encoding="utf-8")
     config = read_config(tmp_path / "mkdocs.yml")
     out = derived_config(config, tmp_path, None)
-    text = yaml.dump(out, Dumper=_WriteTags, sort_keys=False)
+    text = yaml.dump(out, Dumper=WriteTags, sort_keys=False)
     assert "site_url: !ENV" in text and "!!python/name:material.extensions.emoji.twemoji" in text
     assert out["plugins"] == ["search"] and out["docs_dir"] == "docs" and out["theme"]["custom_dir"] == "overrides"
     names = [next(iter(e)) if isinstance(e, dict) else e for e in out["markdown_extensions"]]

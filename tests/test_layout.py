@@ -123,3 +123,15 @@ def test_every_module_is_in_a_stage_and_small():
     assert loose == []
     long = {m: n for m, p in modules.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}, f"split these by idea: {long}"
+
+
+def test_no_module_imports_another_modules_private_names():
+    """What one module shares with others is named without a leading underscore: a private
+    name imported elsewhere is a helper that belongs in the public part of its module."""
+    private = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("pmkb")):
+                private += [f"{name}: {a.name}" for a in node.names
+                            if a.name.startswith("_") and not a.name.startswith("__")]
+    assert private == []

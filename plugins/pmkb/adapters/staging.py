@@ -46,7 +46,7 @@ from .staging_config import (
     SITE,
     THEME_OVERRIDES,
     StagingError,
-    _WriteTags,
+    WriteTags,
     auto_nav,
     derived_config,
     plain_value,
@@ -166,7 +166,7 @@ def stage(kb: KnowledgeBase, config_file: Path, folder: Path) -> Staged:
     derived = derived_config(config, root, nav)
     config_text = ("# Made by pmkb from " + str(config_file.resolve()) + " for a build with an engine that does "
                    "not run the postmortems plugin. Do not edit: it is made anew on every build.\n"
-                   + yaml.dump(derived, Dumper=_WriteTags, sort_keys=False, allow_unicode=True))
+                   + yaml.dump(derived, Dumper=WriteTags, sort_keys=False, allow_unicode=True))
 
     folder.mkdir(parents=True, exist_ok=True)
     written = _sync(folder / DOCS, docs) + _sync(folder / OVERRIDES, overrides)

@@ -61,7 +61,7 @@ _KeepTags.add_multi_constructor("!", _keep)
 _KeepTags.add_multi_constructor("tag:yaml.org,2002:python/", _keep)
 
 
-class _WriteTags(yaml.SafeDumper):
+class WriteTags(yaml.SafeDumper):
     pass
 
 
@@ -73,7 +73,7 @@ def _write_tagged(dumper: yaml.SafeDumper, data: Tagged) -> yaml.Node:
     return dumper.represent_scalar(data.tag, str(data.value))
 
 
-_WriteTags.add_representer(Tagged, _write_tagged)
+WriteTags.add_representer(Tagged, _write_tagged)
 
 
 def read_config(config_file: Path) -> dict[str, Any]:

@@ -107,7 +107,7 @@ class Loader:
         extra = [p for p in (only or []) if _resolved(p) not in {_resolved(m) for m in md_files}]
         with gc_paused():
             results = self._check_all(settings, rules, md_files + extra, build)
-        assets, asset_diags = _assets(settings, found.others)
+        assets, asset_diags = read_assets(settings, found.others)
         diags = cross_file_checks(results) + span_warnings(results) + asset_diags
         diags += _asset_clashes(settings, results, assets)
         diags += [Diagnostic(settings.shown(path), 1, 1, "error", message) for path, message in found.problems]
@@ -123,7 +123,7 @@ class Loader:
     def _check_all(self, settings: Settings, rules: Rules, files: list[Path], build: bool = True) -> list[FileResult]:
         results: dict[str, FileResult] = {}
         todo: list[tuple[str, str, str, tuple[int, int]]] = []
-        names = _Names(settings)
+        names = FileNames(settings)
         for path in files:
             abs_path = str(path)
             rel, shown, stamp = names.of(path, abs_path)
@@ -156,7 +156,7 @@ class Checked:
     valid: int
 
 
-class _Names:
+class FileNames:
     """A file's path relative to incidents_dir, as shown in diagnostics, and its cache stamp.
 
     Path.resolve() costs a system call per folder level; for a plain file that discover()
@@ -207,7 +207,7 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def _assets(settings: Settings, files: list[Path]) -> tuple[list[Asset], list[Diagnostic]]:
+def read_assets(settings: Settings, files: list[Path]) -> tuple[list[Asset], list[Diagnostic]]:
     """The files that are published beside the incidents; every other one a diagnostic."""
     assets, diags = [], []
     root = settings.incidents_dir

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import markdown as markdown_lib
-import yaml
 
 from ...pages.page import Heading, fill, rename_heading_ids, unique_heading_ids
-from ...settings import _LenientLoader
+from ...settings import SettingsError, read_config
 
 # MkDocs always loads these; the plugin adds admonition and tables (mkdocs_plugin/plugin.py).
 _BASE_EXTENSIONS = ("toc", "tables", "fenced_code", "admonition")
@@ -71,10 +70,9 @@ def site_config(config_file: Path) -> dict[str, Any]:
     """What the page needs of mkdocs.yml: the site's name and address, its Markdown
     extensions and the theme's colours."""
     try:
-        raw = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_LenientLoader) or {}
-    except (OSError, yaml.YAMLError):
+        raw = read_config(config_file)
+    except SettingsError:   # the settings were read from it already: this is a change since
         raw = {}
-    raw = raw if isinstance(raw, dict) else {}
     extensions: list[str] = []
     configs: dict[str, dict] = {}
     for item in raw.get("markdown_extensions") or []:

@@ -30,7 +30,7 @@ from ...incidents.validate import FileResult, Rules, check_file, digest
 from ...knowledge.checking import check_files, gc_paused
 from ...knowledge.cross_checks import cross_file_checks
 from ...knowledge.graph import RelatedIndex, incident_graph
-from ...knowledge.kb import Asset, KnowledgeBase, Loader, NoIncidentsFolder, _assets, _Names, discover
+from ...knowledge.kb import Asset, FileNames, KnowledgeBase, Loader, NoIncidentsFolder, discover, read_assets
 from ...knowledge.similar import read_incident_like, similar
 from ...pages.incident_page import incident_fragments, incident_page
 from ...pages.links import link_index
@@ -94,7 +94,7 @@ class Preview:
         with gc_paused():   # millions of objects and no cycles: no collection passes over them
             cached = read_cache(settings, key) if use_cache else {}
             md_files, other = discover(settings.incidents_dir)
-            names = _Names(settings)
+            names = FileNames(settings)
             entries: Entries = {}
             todo: list[tuple[str, str, str]] = []
             for path in md_files:
@@ -116,7 +116,7 @@ class Preview:
                 self._read_page(page)
             for page in self.pages:
                 self._judge(page)
-            self.assets, asset_diags = _assets(settings, other)
+            self.assets, asset_diags = read_assets(settings, other)
             self._rebase(asset_diags)
             self._render_all()
             # What was read lives as long as the preview: frozen, it is left out of every
@@ -336,7 +336,7 @@ class Preview:
                 self.changed.notify_all()
             return True
         md_files, other = discover(self.settings.incidents_dir)
-        names = _Names(self.settings)
+        names = FileNames(self.settings)
         mine = {p.path for p in self.pages}
         stamps: dict[str, tuple[int, int]] = {}
         paths: dict[str, tuple[str, str]] = {}
@@ -357,7 +357,7 @@ class Preview:
             self.stamps = stamps
             for page in self.pages:   # a related incident may have appeared or gone
                 self._judge(page)
-            self.assets, asset_diags = _assets(self.settings, other)
+            self.assets, asset_diags = read_assets(self.settings, other)
             self._rebase(asset_diags)
             self._render_all()
             self.version += 1
