@@ -12,7 +12,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -288,3 +294,35 @@ def test_several_files_each_at_its_address(example):
     finally:
         server.close()
         thread.join(5)
+
+
+def test_the_cache_is_written_beside_the_preview_and_its_worker_then_leaves(example):
+    """`pmkb serve PATH` serves at once, writes its cache in a forked worker, and lets the
+    worker go once the cache is written; Ctrl-C stops it cleanly with the cache in place."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "pmkb.cli", "serve", "-a", f"127.0.0.1:{port}",
+                             "incidents/2025/inc-2025-006.md"], cwd=example, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline, html = time.monotonic() + 60, ""
+        while not html and time.monotonic() < deadline:
+            try:
+                html = urllib.request.urlopen(f"http://127.0.0.1:{port}/incidents/inc-2025-006/", timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.2)
+        assert "INC-2025-006" in html
+        cache = cache_dir(load_settings(example / "mkdocs.yml")) / CACHE_FILE
+        while time.monotonic() < deadline and (not cache.exists() or _children(proc.pid)):
+            time.sleep(0.2)
+        assert cache.exists() and _children(proc.pid) == []
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+
+
+def _children(pid: int) -> list[str]:
+    return subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()

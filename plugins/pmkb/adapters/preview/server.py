@@ -345,9 +345,14 @@ def run(settings, config_file: Path, paths: list[Path], address: str) -> int:
     cached = loaded.files - loaded.checked
     print(f"pmkb serve: {loaded.files:,} other incident files read in {loaded.seconds:.1f} s ({cached:,} from the cache "
           f"in {settings.shown(cache_dir(settings))}, which is always safe to delete)", file=sys.stderr, flush=True)
+    writer = loaded.cache_writer
+    if writer is not None:
+        # Let the worker go once the cache is written: an idle fork of a large preview would
+        # hold on to memory the preview changes later.
+        threading.Thread(target=writer.close, name="pmkb-cache-writer", daemon=True).start()
     try:
         serve(server)
     finally:
-        if loaded.cache_writer is not None:   # a cache half written is no use: let it finish
-            loaded.cache_writer.close()
+        if writer is not None:   # a cache half written is no use: let it finish
+            writer.close()
     return 0
